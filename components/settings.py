@@ -1,0 +1,413 @@
+"""The stack's settings: one typed model of every key in `Pulumi.<stack>.yaml`, validated once.
+
+Pulumi config is flat (`waqiti-monitoring:prometheusReplicas`), while the program wants groups
+(`settings.prometheus.replicas`). The mapping is mechanical: a grouped field's key is the group name
+followed by the field name in camelCase; a top-level field's key is its name in camelCase.
+Every key present in the stack's config is checked against that map, so a misspelled key is an
+error, not a silently ignored value.
+
+Secrets are never part of the model: `load()` returns them separately as Pulumi secret Outputs,
+after checking that every secret the settings make necessary is present.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PROJECT = "waqiti-monitoring"
+
+# ---------------------------------------------------------------------------------------------
+# Value types: each says what a valid value looks like, so an error can say what was expected.
+
+_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_IMAGE = re.compile(r"^[a-z0-9.\-/:_]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+
+
+def _matches(pattern: re.Pattern, expected: str):
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"expected {expected}, got {value!r}")
+        return value
+
+    return check
+
+
+def _image(value: str) -> str:
+    _matches(_IMAGE, "an image pinned to a version tag or digest (e.g. quay.io/prometheus/prometheus:v2.53.3)")(value)
+    if value.endswith(":latest"):
+        raise ValueError(f"expected an image pinned to a version, not {value!r}")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError:
+        raise ValueError(f"expected a CIDR block such as 10.0.0.1/32, got {value!r}") from None
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_matches(_DURATION, "a Prometheus duration such as 15s, 2m or 30d"))]
+Quantity = Annotated[str, AfterValidator(_matches(_QUANTITY, "a Kubernetes quantity such as 500m, 2Gi or 100Gi"))]
+DnsName = Annotated[str, AfterValidator(_matches(_DNS_NAME, "a DNS name such as grafana.example.com"))]
+DnsLabel = Annotated[str, AfterValidator(_matches(_DNS_LABEL, "a DNS label (lowercase letters, digits, '-')"))]
+Image = Annotated[str, AfterValidator(_image)]
+Email = Annotated[str, AfterValidator(_matches(_EMAIL, "an email address"))]
+Url = Annotated[str, AfterValidator(_matches(_URL, "an http(s) URL"))]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Replicas = Annotated[int, Field(ge=1, le=10)]
+Percent = Annotated[float, Field(gt=0, le=100)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Group(BaseModel):
+    """A group of settings; unknown fields are errors and nothing changes after validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resources(Group):
+    cpu_request: Quantity
+    cpu_limit: Quantity
+    memory_request: Quantity
+    memory_limit: Quantity
+
+
+# ---------------------------------------------------------------------------------------------
+# The groups. Defaults are the production values of the spec; staging and dev override them.
+
+
+class PrometheusSettings(Group):
+    image: Image = "quay.io/prometheus/prometheus:v2.53.3"
+    replicas: Replicas = 2
+    scrape_interval: Duration = "15s"
+    evaluation_interval: Duration = "15s"
+    retention: Duration = "30d"
+    retention_size: Quantity = "90Gi"  # a safety net below the volume size, so the disk never fills
+    storage_size: Quantity = "100Gi"
+    cpu_request: Quantity = "500m"
+    cpu_limit: Quantity = "2000m"
+    memory_request: Quantity = "2Gi"
+    memory_limit: Quantity = "4Gi"
+    max_concurrent_queries: Annotated[int, Field(ge=1, le=200)] = 20
+    query_timeout: Duration = "2m"
+    sample_limit: Annotated[int, Field(ge=100)] = 50000
+    label_limit: Annotated[int, Field(ge=10, le=200)] = 64
+    host: DnsName = "prometheus.waqiti.example.com"
+    remote_write_url: Optional[Url] = None
+    remote_write_username: Optional[str] = None
+
+
+class AlertmanagerSettings(Group):
+    image: Image = "quay.io/prometheus/alertmanager:v0.27.0"
+    replicas: Replicas = 3
+    storage_size: Quantity = "10Gi"
+    cpu_request: Quantity = "100m"
+    cpu_limit: Quantity = "200m"
+    memory_request: Quantity = "256Mi"
+    memory_limit: Quantity = "512Mi"
+    host: DnsName = "alerts.waqiti.example.com"
+
+
+class AlertingSettings(Group):
+    """Who gets told what. Routing itself is data in configs/alertmanager/."""
+
+    pagerduty_enabled: bool = True
+    sms_enabled: bool = True
+    sms_topic_arn: Optional[str] = None
+    sns_region: str = "us-east-1"
+    slack_critical_channel: str = "#critical-alerts"
+    runbook_base_url: Url = "https://runbook.example.com"
+    remediation_enabled: bool = False
+    remediation_webhook_url: Optional[Url] = None
+    status_page_webhook_url: Optional[Url] = None
+
+
+class SmtpSettings(Group):
+    smarthost: str = "smtp.example.com:587"
+    sender: Email = "monitoring@example.com"
+    username: str = "monitoring@example.com"
+    require_tls: bool = True
+
+    @model_validator(mode="after")
+    def _host_port(self):
+        host, _, port = self.smarthost.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"smtpSmarthost: expected host:port such as smtp.example.com:587, got {self.smarthost!r}")
+        return self
+
+
+class GrafanaSettings(Group):
+    image: Image = "docker.io/grafana/grafana:11.6.3"
+    renderer_image: Image = "docker.io/grafana/grafana-image-renderer:3.12.9"
+    replicas: Replicas = 2
+    storage_size: Quantity = "20Gi"
+    cpu_request: Quantity = "200m"
+    cpu_limit: Quantity = "500m"
+    memory_request: Quantity = "512Mi"
+    memory_limit: Quantity = "1Gi"
+    host: DnsName = "grafana.waqiti.example.com"
+    admin_user: str = "admin"
+    database_host: Optional[str] = None
+    database_port: Port = 5432
+    database_name: str = "grafana"
+    database_user: str = "grafana"
+    database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    redis_address: Optional[str] = None
+    image_renderer_enabled: bool = True
+
+
+class ExporterSettings(Group):
+    image: Image = "ghcr.io/waqiti/business-metrics-exporter:0.1.0"
+    replicas: Replicas = 1
+    cpu_request: Quantity = "100m"
+    cpu_limit: Quantity = "500m"
+    memory_request: Quantity = "128Mi"
+    memory_limit: Quantity = "256Mi"
+    database_host: str = "postgres.waqiti.svc"
+    database_port: Port = 5432
+    database_name: str = "waqiti"
+    database_user: str = "metrics_reader"
+    database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+
+
+class ConfigReloaderSettings(Group):
+    image: Image = "ghcr.io/jimmidyson/configmap-reload:v0.14.0"
+
+
+class IngressSettings(Group):
+    class_name: str = "nginx"
+    tls_mode: Literal["cert-manager", "secret", "none"] = "cert-manager"
+    cluster_issuer: str = "letsencrypt-prod"
+    tls_secret_name: Optional[DnsLabel] = None
+    basic_auth_user: str = "sre"
+    controller_namespace: DnsLabel = "ingress-nginx"
+
+    @model_validator(mode="after")
+    def _tls(self):
+        if self.tls_mode == "secret" and not self.tls_secret_name:
+            raise ValueError("ingressTlsSecretName: required when ingressTlsMode is 'secret'")
+        return self
+
+
+class NetworkSettings(Group):
+    # Where the Kubernetes API server answers. NetworkPolicies cannot select it by label, only by IP.
+    api_server_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    dns_namespace: DnsLabel = "kube-system"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Settings(Group):
+    environment: Literal["production", "staging", "dev"]
+    namespace: DnsLabel = "monitoring"
+    cluster_name: DnsLabel
+    storage_class: Optional[str] = None
+    prometheus: PrometheusSettings = PrometheusSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    alerting: AlertingSettings = AlertingSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    exporter: ExporterSettings = ExporterSettings()
+    config_reloader: ConfigReloaderSettings = ConfigReloaderSettings()
+    ingress: IngressSettings = IngressSettings()
+    network: NetworkSettings = NetworkSettings()
+
+    @model_validator(mode="after")
+    def _grafana_replicas_need_a_database(self):
+        # Several Grafana replicas cannot share one ReadWriteOnce volume of SQLite: they need PostgreSQL.
+        if self.grafana.replicas > 1 and self.grafana.database_host is None:
+            raise ValueError("grafanaReplicas: more than 1 replica needs grafanaDatabaseHost (a shared PostgreSQL)")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: config keys set with `pulumi config set --secret`. `required_if` says when one must be set.
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    key: str
+    meaning: str
+    required_if: Any = None  # callable(Settings) -> bool; None = always optional (generated or unused)
+
+
+SECRETS: tuple[SecretSpec, ...] = (
+    SecretSpec("slackWebhookUrl", "Slack incoming-webhook URL for every Slack receiver", lambda s: True),
+    SecretSpec("pagerdutyRoutingKey", "PagerDuty Events v2 routing key", lambda s: s.alerting.pagerduty_enabled),
+    SecretSpec("smtpPassword", "password of smtpUsername at smtpSmarthost (Alertmanager, Grafana, reports)", lambda s: True),
+    SecretSpec("snsAccessKeyId", "AWS access key for SNS SMS; leave unset to use the pod's IAM role"),
+    SecretSpec("snsSecretAccessKey", "AWS secret key for SNS SMS; set together with snsAccessKeyId"),
+    SecretSpec("remediationWebhookToken", "bearer token for the auto-remediation webhooks", lambda s: s.alerting.remediation_enabled),
+    SecretSpec("grafanaAdminPassword", "Grafana admin password; generated when unset"),
+    SecretSpec("grafanaSecretKey", "Grafana secret_key for signing; generated when unset"),
+    SecretSpec("grafanaDatabasePassword", "password of grafanaDatabaseUser", lambda s: s.grafana.database_host is not None),
+    SecretSpec("grafanaRedisPassword", "password of the Redis cache at grafanaRedisAddress"),
+    SecretSpec("exporterDatabasePassword", "password of exporterDatabaseUser (read-only role)", lambda s: True),
+    SecretSpec("remoteWritePassword", "password for prometheusRemoteWriteUrl", lambda s: s.prometheus.remote_write_username is not None),
+    SecretSpec("ingressBasicAuthPassword", "basic-auth password of ingressBasicAuthUser; generated when unset"),
+)
+SECRET_KEYS = frozenset(spec.key for spec in SECRETS)
+
+
+class SettingsError(ValueError):
+    """Every problem with a stack's settings, each naming its config key and what was expected."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack settings:\n  - " + "\n  - ".join(problems))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def config_keys() -> dict[str, tuple[str, ...]]:
+    """Every plain config key → its path in the model, e.g. prometheusReplicas → (prometheus, replicas)."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Group):
+            for sub in annotation.model_fields:
+                keys[_camel(name) + _camel(sub)[:1].upper() + _camel(sub)[1:]] = (name, sub)
+        else:
+            keys[_camel(name)] = (name,)
+    return keys
+
+
+def _decode(value: Any) -> Any:
+    # Pulumi hands structured values (arrays, booleans, numbers) to the program as JSON text.
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse(raw: dict[str, Any]) -> Settings:
+    """Validate plain config (keys without the project prefix) into Settings, or raise SettingsError."""
+    keys = config_keys()
+    problems: list[str] = []
+    tree: dict[str, Any] = {}
+    for key, value in sorted(raw.items()):
+        if key in SECRET_KEYS:
+            continue
+        path = keys.get(key)
+        if path is None:
+            hint = difflib.get_close_matches(key, list(keys) + list(SECRET_KEYS), n=1)
+            problems.append(f"{PROJECT}:{key}: unknown setting" + (f"; did you mean {PROJECT}:{hint[0]}?" if hint else ""))
+            continue
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _decode(value)
+    if problems:
+        raise SettingsError(problems)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as error:
+        by_path = {path: key for key, path in keys.items()}
+        for item in error.errors():
+            loc = tuple(str(part) for part in item["loc"])
+            key = by_path.get(loc[:2]) or by_path.get(loc[:1]) or ".".join(loc)
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "missing":
+                message = "required, not set"
+            problems.append(f"{PROJECT}:{key}: {message}")
+        raise SettingsError(problems) from None
+
+
+def missing_secrets(settings: Settings, present: set[str]) -> list[str]:
+    problems = []
+    for spec in SECRETS:
+        if spec.required_if is not None and spec.required_if(settings) and spec.key not in present:
+            problems.append(
+                f"{PROJECT}:{spec.key}: required secret not set ({spec.meaning}); "
+                f"set it with `pulumi config set --secret {spec.key} <value>`"
+            )
+    if ("snsAccessKeyId" in present) != ("snsSecretAccessKey" in present):
+        problems.append(f"{PROJECT}:snsAccessKeyId/snsSecretAccessKey: set both or neither")
+    return problems
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    settings: Settings
+    secrets: dict[str, Any]  # config key -> pulumi.Output[str], marked secret; only the keys that are set
+
+
+def _stack_config_values() -> dict[str, Any]:
+    """The whole stack config the engine handed to this program, keys without the project prefix."""
+    from pulumi.runtime import config as runtime_config
+
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = PROJECT + ":"
+    return {key[len(prefix):]: value for key, value in merged.items() if key.startswith(prefix)}
+
+
+def load() -> StackConfig:
+    """Read and validate the stack's config once, before any resource is created."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw = _stack_config_values()
+    problems: list[str] = []
+    try:
+        settings = parse(raw)
+    except SettingsError as error:
+        problems += error.problems
+        settings = None
+    present = {key for key in SECRET_KEYS if raw.get(key) not in (None, "")}
+    for key in sorted(present):
+        if not runtime_config.is_config_secret(f"{PROJECT}:{key}"):
+            problems.append(f"{PROJECT}:{key}: holds a secret but is stored in plain text; set it with --secret")
+    if settings is not None:
+        problems += missing_secrets(settings, present)
+    if problems:
+        raise SettingsError(problems)
+    config = pulumi.Config(PROJECT)
+    return StackConfig(settings, {key: config.require_secret(key) for key in sorted(present)})
+
+
+def read_stack_file(path) -> dict[str, Any]:
+    """The plain values of a `Pulumi.<stack>.yaml`, keys without the project prefix; secure values skipped."""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle) or {}
+    values = {}
+    for key, value in (document.get("config") or {}).items():
+        project, _, name = key.partition(":")
+        if project != PROJECT:
+            continue
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            continue
+        values[name] = json.dumps(value) if isinstance(value, (list, dict)) else value
+    return values
+
+
+def settings_for_stack(stack: str, root=None) -> Settings:
+    """The validated settings of one stack, straight from its file (for tests and tools; no Pulumi engine)."""
+    from pathlib import Path
+
+    root = Path(root or Path(__file__).resolve().parent.parent)
+    return parse(read_stack_file(root / f"Pulumi.{stack}.yaml"))
