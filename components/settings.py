@@ -31,6 +31,7 @@ _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _IMAGE = re.compile(r"^[a-z0-9.\-/:_]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
+_BYTES = re.compile(r"^[0-9]+(B|KB|MB|GB|TB|PB)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 
@@ -64,6 +65,7 @@ Quantity = Annotated[str, AfterValidator(_matches(_QUANTITY, "a Kubernetes quant
 DnsName = Annotated[str, AfterValidator(_matches(_DNS_NAME, "a DNS name such as grafana.example.com"))]
 DnsLabel = Annotated[str, AfterValidator(_matches(_DNS_LABEL, "a DNS label (lowercase letters, digits, '-')"))]
 Image = Annotated[str, AfterValidator(_image)]
+ByteSize = Annotated[str, AfterValidator(_matches(_BYTES, "a Prometheus byte size such as 90GB"))]
 Email = Annotated[str, AfterValidator(_matches(_EMAIL, "an email address"))]
 Url = Annotated[str, AfterValidator(_matches(_URL, "an http(s) URL"))]
 Cidr = Annotated[str, AfterValidator(_cidr)]
@@ -95,7 +97,7 @@ class PrometheusSettings(Group):
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
     retention: Duration = "30d"
-    retention_size: Quantity = "90Gi"  # a safety net below the volume size, so the disk never fills
+    retention_size: ByteSize = "90GB"  # a safety net below the volume size, so the disk never fills
     storage_size: Quantity = "100Gi"
     cpu_request: Quantity = "500m"
     cpu_limit: Quantity = "2000m"
@@ -384,8 +386,11 @@ def load() -> StackConfig:
         problems += missing_secrets(settings, present)
     if problems:
         raise SettingsError(problems)
+    # A conditional secret is used only when its condition holds (no PagerDuty key in a stack that
+    # does not page), so a leftover value never reaches a Secret.
+    used = {spec.key for spec in SECRETS if spec.key in present and (spec.required_if is None or spec.required_if(settings))}
     config = pulumi.Config(PROJECT)
-    return StackConfig(settings, {key: config.require_secret(key) for key in sorted(present)})
+    return StackConfig(settings, {key: config.require_secret(key) for key in sorted(used)})
 
 
 def read_stack_file(path) -> dict[str, Any]:

@@ -1,0 +1,166 @@
+"""Alertmanager: a cluster of peers over a headless Service, routes reloaded in place.
+
+Every credential (Slack webhook URL, PagerDuty key, SMTP password, remediation token) lives in one
+Secret mounted as files; alertmanager.yml names those files (`*_file` fields), never the values.
+SNS keys, which Alertmanager reads only from the environment, come from the same Secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as kube
+from components.settings import AlertmanagerSettings
+
+NAME = "alertmanager"
+COMPONENT = "alertmanager"
+HEADLESS = f"{NAME}-headless"
+WEB_PORT = 9093
+CLUSTER_PORT = 9094
+RELOADER_PORT = 9533
+CONFIG_DIR = "/etc/alertmanager/config"
+TEMPLATES_DIR = "/etc/alertmanager/templates"
+SECRETS_DIR = "/etc/alertmanager/secrets"
+# Secret keys that Alertmanager reads from its environment rather than from a file.
+SNS_ENV = {"aws-access-key-id": "AWS_ACCESS_KEY_ID", "aws-secret-access-key": "AWS_SECRET_ACCESS_KEY"}
+
+
+@dataclass
+class AlertmanagerArgs:
+    settings: AlertmanagerSettings
+    namespace: str
+    config_reloader_image: str
+    files: dict[str, str]  # alertmanager.yml and templates/*.tmpl
+    secret_files: dict[str, pulumi.Output[str]]  # file name under SECRETS_DIR -> value
+    sns_credentials: dict[str, pulumi.Output[str]] = field(default_factory=dict)  # keys of SNS_ENV
+    storage_class: Optional[str] = None
+
+
+def peer_addresses(namespace: str, replicas: int) -> list[str]:
+    return [f"{NAME}-{index}.{HEADLESS}.{namespace}.svc:{CLUSTER_PORT}" for index in range(replicas)]
+
+
+class Alertmanager(pulumi.ComponentResource):
+    config: k8s.core.v1.ConfigMap
+    secrets: k8s.core.v1.Secret
+    statefulset: k8s.apps.v1.StatefulSet
+    headless_service: k8s.core.v1.Service
+    service: k8s.core.v1.Service
+    service_account: k8s.core.v1.ServiceAccount
+    disruption_budget: Optional[k8s.policy.v1.PodDisruptionBudget]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AlertmanagerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:Alertmanager", name, None, opts)
+        child = kube.child(self)
+        settings = args.settings
+        config_files = {path: text for path, text in args.files.items() if not path.startswith("templates/")}
+        template_files = {path.removeprefix("templates/"): text for path, text in args.files.items() if path.startswith("templates/")}
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, args.namespace, args.files, child, label_name=NAME)
+        secret_values = {**args.secret_files, **args.sns_credentials}
+        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, secret_values, child, label_name=NAME)
+        self.service_account = kube.service_account(NAME, COMPONENT, args.namespace, child)
+
+        clustered = settings.replicas > 1
+        cluster_args = (
+            [f"--cluster.listen-address=:{CLUSTER_PORT}", "--cluster.advertise-address=$(POD_IP):9094"]
+            + [f"--cluster.peer={peer}" for peer in peer_addresses(args.namespace, settings.replicas)]
+            if clustered
+            else ["--cluster.listen-address="]  # a single instance gossips with nobody
+        )
+        env = [
+            k8s.core.v1.EnvVarArgs(
+                name="POD_IP",
+                value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="status.podIP")),
+            )
+        ] + [
+            k8s.core.v1.EnvVarArgs(
+                name=SNS_ENV[key],
+                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{NAME}-secrets", key=key)),
+            )
+            for key in sorted(args.sns_credentials)
+        ]
+        ports = [k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)]
+        if clustered:
+            ports += [
+                k8s.core.v1.ContainerPortArgs(name="mesh-tcp", container_port=CLUSTER_PORT, protocol="TCP"),
+                k8s.core.v1.ContainerPortArgs(name="mesh-udp", container_port=CLUSTER_PORT, protocol="UDP"),
+            ]
+        alertmanager = k8s.core.v1.ContainerArgs(
+            name="alertmanager",
+            image=settings.image,
+            args=[
+                f"--config.file={CONFIG_DIR}/alertmanager.yml",
+                "--storage.path=/alertmanager",
+                f"--web.listen-address=:{WEB_PORT}",
+                f"--web.external-url=https://{settings.host}/",
+                "--web.route-prefix=/",
+                "--data.retention=120h",
+            ]
+            + cluster_args,
+            env=env,
+            ports=ports,
+            volume_mounts=[
+                kube.mount("config", CONFIG_DIR),
+                kube.mount("templates", TEMPLATES_DIR),
+                kube.mount("secrets", SECRETS_DIR),
+                kube.mount("data", "/alertmanager", read_only=False),
+            ],
+            resources=kube.resources_of(settings),
+            security_context=kube.container_security_context(),
+            liveness_probe=kube.http_probe("/-/healthy", "web"),
+            readiness_probe=kube.http_probe("/-/ready", "web", initial_delay=3, period=5, failure_threshold=3),
+        )
+        reloader = kube.config_reloader(
+            args.config_reloader_image,
+            {"config": CONFIG_DIR, "templates": TEMPLATES_DIR},
+            f"http://127.0.0.1:{WEB_PORT}/-/reload",
+            RELOADER_PORT,
+        )
+        file_secrets = sorted(args.secret_files)
+        volumes = [
+            kube.config_map_volume("config", f"{NAME}-config", config_files),
+            k8s.core.v1.VolumeArgs(
+                name="templates",
+                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                    name=f"{NAME}-config",
+                    items=[k8s.core.v1.KeyToPathArgs(key=kube.FileSet.key(f"templates/{path}"), path=path) for path in sorted(template_files)],
+                ),
+            ),
+            kube.secret_volume("secrets", f"{NAME}-secrets", file_secrets),
+        ]
+        web = [kube.port("web", WEB_PORT)]
+        mesh = [kube.port("mesh-tcp", CLUSTER_PORT), kube.port("mesh-udp", CLUSTER_PORT, "UDP")] if clustered else []
+        # Peers must find each other before they are ready: gossip is how they become ready.
+        self.headless_service = kube.service(HEADLESS, COMPONENT, args.namespace, web + mesh, child, selects=NAME, headless=True, publish_not_ready=True)
+        self.service = kube.service(NAME, COMPONENT, args.namespace, web, child)
+        self.statefulset = k8s.apps.v1.StatefulSet(
+            NAME,
+            metadata=kube.metadata(NAME, COMPONENT, args.namespace),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                replicas=settings.replicas,
+                service_name=HEADLESS,
+                pod_management_policy="Parallel",
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=kube.pod_metadata(NAME, COMPONENT),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=NAME,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(),
+                        containers=[alertmanager, reloader],
+                        volumes=volumes,
+                        topology_spread_constraints=kube.spread_across_nodes(NAME),
+                    ),
+                ),
+                volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, args.storage_class)],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),
+        )
+        self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, args.namespace, settings.replicas, child)
+        self.url = pulumi.Output.concat("https://", settings.host)
+        self.register_outputs({"url": self.url})

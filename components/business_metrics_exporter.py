@@ -1,0 +1,92 @@
+"""The business metrics exporter (exporter/): reads the platform database, serves /metrics to Prometheus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as kube
+from components.settings import ExporterSettings
+
+NAME = "business-metrics-exporter"
+COMPONENT = "business-metrics"
+PORT = 9450
+CONFIG_DIR = "/etc/exporter"
+
+
+@dataclass
+class BusinessMetricsExporterArgs:
+    settings: ExporterSettings
+    namespace: str
+    config_files: dict[str, str]  # config.yml: the metric -> table/column mapping
+    database_password: pulumi.Output[str]
+
+
+def _env(name: str, value: str) -> k8s.core.v1.EnvVarArgs:
+    return k8s.core.v1.EnvVarArgs(name=name, value=value)
+
+
+class BusinessMetricsExporter(pulumi.ComponentResource):
+    config: k8s.core.v1.ConfigMap
+    secrets: k8s.core.v1.Secret
+    service_account: k8s.core.v1.ServiceAccount
+    deployment: k8s.apps.v1.Deployment
+    service: k8s.core.v1.Service
+
+    def __init__(self, name: str, args: BusinessMetricsExporterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:BusinessMetricsExporter", name, None, opts)
+        child = kube.child(self)
+        settings, namespace = args.settings, args.namespace
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, args.config_files, child, label_name=NAME)
+        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, {"db-password": args.database_password}, child, label_name=NAME)
+        self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)
+        # libpq reads the connection from PG* variables; only the password comes from the Secret.
+        env = [
+            _env("PGHOST", settings.database_host),
+            _env("PGPORT", str(settings.database_port)),
+            _env("PGDATABASE", settings.database_name),
+            _env("PGUSER", settings.database_user),
+            _env("PGSSLMODE", settings.database_ssl_mode),
+            _env("PGAPPNAME", NAME),
+            k8s.core.v1.EnvVarArgs(
+                name="PGPASSWORD",
+                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{NAME}-secrets", key="db-password")),
+            ),
+        ]
+        container = k8s.core.v1.ContainerArgs(
+            name="exporter",
+            image=settings.image,
+            args=["--config", f"{CONFIG_DIR}/config.yml", "--listen", f"0.0.0.0:{PORT}"],
+            env=env,
+            ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=PORT)],
+            volume_mounts=[kube.mount("config", CONFIG_DIR), kube.mount("tmp", "/tmp", read_only=False)],
+            resources=kube.resources_of(settings),
+            security_context=kube.container_security_context(),
+            liveness_probe=kube.http_probe("/healthz", "metrics"),
+            # Ready means serving: a database outage must stay visible in its metrics, not hide the target.
+            readiness_probe=kube.http_probe("/readyz", "metrics", initial_delay=3, period=5, failure_threshold=3),
+        )
+        self.deployment = k8s.apps.v1.Deployment(
+            NAME,
+            metadata=kube.metadata(NAME, COMPONENT, namespace),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=settings.replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=kube.pod_metadata(NAME, COMPONENT),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=NAME,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(),
+                        containers=[container],
+                        volumes=[kube.config_map_volume("config", f"{NAME}-config", args.config_files), kube.empty_dir("tmp", "64Mi")],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),
+        )
+        # The scrape job `waqiti-business-metrics-exporter` finds this Service by name and port name.
+        self.service = kube.service(NAME, COMPONENT, namespace, [kube.port("metrics", PORT)], child)
+        self.register_outputs({})

@@ -1,0 +1,186 @@
+"""Grafana: stateless replicas on PostgreSQL with a Redis cache, dashboards provisioned from ConfigMaps."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as kube
+from components.settings import Settings
+from render import grafana_provisioning as files
+
+NAME = "grafana"
+COMPONENT = "grafana"
+RENDERER = "grafana-image-renderer"
+GRAFANA_USER = 472  # the uid the Grafana images are built for
+CONFIG_MAP_LIMIT = 1_000_000  # bytes; Kubernetes refuses larger objects
+
+
+@dataclass
+class GrafanaArgs:
+    settings: Settings
+    namespace: str
+    dashboards: dict[str, dict[str, str]]  # folder -> file name -> JSON
+    secrets: dict[str, pulumi.Output[str]]  # keys of render.grafana_provisioning.secret_keys()
+
+
+class Grafana(pulumi.ComponentResource):
+    config: k8s.core.v1.ConfigMap
+    provisioning: k8s.core.v1.ConfigMap
+    dashboards: dict[str, k8s.core.v1.ConfigMap]
+    secrets: k8s.core.v1.Secret
+    service_account: k8s.core.v1.ServiceAccount
+    data: Optional[k8s.core.v1.PersistentVolumeClaim]
+    deployment: k8s.apps.v1.Deployment
+    service: k8s.core.v1.Service
+    disruption_budget: Optional[k8s.policy.v1.PodDisruptionBudget]
+    renderer: Optional[k8s.apps.v1.Deployment]
+    renderer_service: Optional[k8s.core.v1.Service]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:Grafana", name, None, opts)
+        child = kube.child(self)
+        settings, grafana, namespace = args.settings, args.settings.grafana, args.namespace
+
+        expected = sorted(files.secret_keys(settings))
+        if sorted(args.secrets) != expected:
+            raise ValueError(f"grafana secrets: expected exactly {expected}, got {sorted(args.secrets)}")
+        config_files = {"grafana.ini": files.render_grafana_ini(settings)}
+        provisioning_files = files.render_provisioning(settings, list(args.dashboards))
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, config_files, child, label_name=NAME)
+        self.provisioning = kube.config_map_of_files(f"{NAME}-provisioning", COMPONENT, namespace, provisioning_files, child, label_name=NAME)
+        self.dashboards = {}
+        for folder, dashboards in sorted(args.dashboards.items()):
+            size = sum(len(text.encode()) for text in dashboards.values())
+            if size > CONFIG_MAP_LIMIT:
+                raise ValueError(f"grafana dashboards folder {folder!r} is {size} bytes; a ConfigMap holds at most {CONFIG_MAP_LIMIT}: split the folder")
+            self.dashboards[folder] = kube.config_map_of_files(f"{NAME}-dashboards-{folder}", COMPONENT, namespace, dashboards, child, label_name=NAME)
+        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, args.secrets, child, label_name=NAME)
+        self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)
+
+        self.data = None
+        if grafana.database_host is None:
+            # Without a database Grafana keeps its SQLite file here (a single replica: see settings).
+            self.data = k8s.core.v1.PersistentVolumeClaim(
+                f"{NAME}-data",
+                metadata=kube.metadata(f"{NAME}-data", COMPONENT, namespace, label_name=NAME),
+                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name=settings.storage_class,
+                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": grafana.storage_size}),
+                ),
+                opts=child,
+            )
+            data_volume = k8s.core.v1.VolumeArgs(
+                name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=f"{NAME}-data")
+            )
+        else:
+            data_volume = kube.empty_dir("data", "1Gi")
+
+        volumes = [
+            kube.config_map_volume("config", f"{NAME}-config", config_files),
+            kube.config_map_volume("provisioning", f"{NAME}-provisioning", provisioning_files),
+            kube.secret_volume("secrets", f"{NAME}-secrets", sorted(args.secrets)),
+            data_volume,
+            kube.empty_dir("tmp", "512Mi"),
+        ] + [kube.config_map_volume(f"dashboards-{folder}", f"{NAME}-dashboards-{folder}", dashboards) for folder, dashboards in sorted(args.dashboards.items())]
+        mounts = [
+            kube.mount("config", files.CONFIG_DIR),
+            kube.mount("provisioning", files.PROVISIONING_DIR),
+            kube.mount("secrets", files.SECRETS_DIR),
+            kube.mount("data", files.DATA_DIR, read_only=False),
+            kube.mount("tmp", "/tmp", read_only=False),
+        ] + [kube.mount(f"dashboards-{folder}", f"{files.DASHBOARDS_DIR}/{folder}") for folder in sorted(args.dashboards)]
+
+        # grafana.ini and datasources are read at start only: their digest on the pod template rolls
+        # the pods when they change. Dashboards are not in it: Grafana re-reads those files itself.
+        digest = hashlib.sha256(json.dumps([config_files, provisioning_files], sort_keys=True).encode()).hexdigest()[:16]
+        container = k8s.core.v1.ContainerArgs(
+            name="grafana",
+            image=grafana.image,
+            env=[k8s.core.v1.EnvVarArgs(name="GF_PATHS_CONFIG", value=f"{files.CONFIG_DIR}/grafana.ini")],
+            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=files.PORT)],
+            volume_mounts=mounts,
+            resources=kube.resources_of(grafana),
+            security_context=kube.container_security_context(GRAFANA_USER),
+            liveness_probe=kube.http_probe("/api/health", "http", initial_delay=30),
+            readiness_probe=kube.http_probe("/api/health", "http", initial_delay=5, period=5, failure_threshold=3),
+        )
+        self.deployment = k8s.apps.v1.Deployment(
+            NAME,
+            metadata=kube.metadata(NAME, COMPONENT, namespace),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=grafana.replicas,
+                # A single replica on a ReadWriteOnce volume cannot surge: the new pod would wait for the disk.
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(type="RollingUpdate" if grafana.database_host else "Recreate"),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=kube.pod_metadata(NAME, COMPONENT, {"waqiti.io/config-digest": digest}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=NAME,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(GRAFANA_USER),
+                        containers=[container],
+                        volumes=volumes,
+                        topology_spread_constraints=kube.spread_across_nodes(NAME),
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.provisioning, self.secrets]),
+        )
+        self.service = kube.service(NAME, COMPONENT, namespace, [kube.port("http", files.PORT)], child)
+        self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, namespace, grafana.replicas, child)
+
+        self.renderer = self.renderer_service = None
+        if grafana.image_renderer_enabled:
+            self.renderer = self._renderer(settings, namespace, child)
+            self.renderer_service = kube.service(RENDERER, COMPONENT, namespace, [kube.port("http", files.RENDERER_PORT)], child)
+        self.url = pulumi.Output.concat("https://", grafana.host)
+        self.register_outputs({"url": self.url})
+
+    def _renderer(self, settings: Settings, namespace: str, child: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
+        """The image renderer: headless Chromium that turns panels into PNGs for reports and alerts."""
+        container = k8s.core.v1.ContainerArgs(
+            name="renderer",
+            image=settings.grafana.renderer_image,
+            env=[
+                k8s.core.v1.EnvVarArgs(name="HTTP_PORT", value=str(files.RENDERER_PORT)),
+                k8s.core.v1.EnvVarArgs(
+                    name="AUTH_TOKEN",
+                    value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{NAME}-secrets", key="renderer-token")),
+                ),
+                k8s.core.v1.EnvVarArgs(name="XDG_CONFIG_HOME", value="/tmp/.chromium"),
+                k8s.core.v1.EnvVarArgs(name="XDG_CACHE_HOME", value="/tmp/.chromium"),
+            ],
+            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=files.RENDERER_PORT)],
+            volume_mounts=[kube.mount("tmp", "/tmp", read_only=False)],
+            resources=kube.resources("100m", "1000m", "256Mi", "1Gi"),
+            security_context=kube.container_security_context(GRAFANA_USER),
+            liveness_probe=kube.http_probe("/", "http"),
+            readiness_probe=kube.http_probe("/", "http", initial_delay=3, period=10, failure_threshold=3),
+        )
+        return k8s.apps.v1.Deployment(
+            RENDERER,
+            metadata=kube.metadata(RENDERER, COMPONENT, namespace),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(RENDERER)),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=kube.pod_metadata(RENDERER, COMPONENT),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=NAME,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(GRAFANA_USER),
+                        containers=[container],
+                        volumes=[kube.empty_dir("tmp", "1Gi")],
+                    ),
+                ),
+            ),
+            opts=child,
+        )

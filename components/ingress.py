@@ -1,0 +1,120 @@
+"""nginx Ingresses for Grafana, Prometheus and Alertmanager: TLS, basic auth, no lifecycle endpoints.
+
+Prometheus and Alertmanager have no login of their own, so basic auth (an htpasswd Secret, bcrypt)
+guards all three. Their lifecycle (`/-/reload`, `/-/quit`) and admin APIs stay reachable inside the
+namespace only: the Ingress routes those paths to a Service without endpoints, which nginx answers
+with 503, without relying on nginx snippets (often disabled on shared controllers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import bcrypt
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as kube
+from components.settings import Settings
+
+COMPONENT = "ingress"
+BASIC_AUTH_SECRET = "ingress-basic-auth"
+BLACKHOLE = "ingress-blackhole"
+_BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@dataclass(frozen=True)
+class Route:
+    host: str
+    service: str
+    port: int
+    blocked_paths: tuple[str, ...] = ()
+
+
+def routes(settings: Settings) -> dict[str, Route]:
+    return {
+        "grafana": Route(settings.grafana.host, "grafana", 3000),
+        "prometheus": Route(settings.prometheus.host, "prometheus", 9090, ("/-/", "/api/v1/admin/")),
+        "alertmanager": Route(settings.alertmanager.host, "alertmanager", 9093, ("/-/",)),
+    }
+
+
+def htpasswd_line(user: str, password: str) -> str:
+    """An htpasswd entry with a bcrypt hash whose salt is derived from user and password.
+
+    A random salt would change the Secret on every `pulumi up`; this one changes only when the
+    password does, and still differs between users and passwords.
+    """
+    digest = hashlib.sha256(f"waqiti-basic-auth:{user}:{password}".encode()).digest()
+    salt_chars = "".join(_BCRYPT_ALPHABET[byte % 64] for byte in digest[:22])
+    # The 22nd salt character carries only 2 bits; bcrypt wants it from ".Oeu".
+    salt = f"$2b$12${salt_chars[:21]}{'.Oeu'[digest[21] % 4]}".encode()
+    return f"{user}:{bcrypt.hashpw(password.encode(), salt).decode()}"
+
+
+def scheme(settings: Settings) -> str:
+    return "http" if settings.ingress.tls_mode == "none" else "https"
+
+
+class MonitoringIngress(pulumi.ComponentResource):
+    basic_auth: k8s.core.v1.Secret
+    blackhole: k8s.core.v1.Service
+    ingresses: dict[str, k8s.networking.v1.Ingress]
+    urls: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, settings: Settings, namespace: str, basic_auth_password: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:Ingress", name, None, opts)
+        child = kube.child(self)
+        ingress = settings.ingress
+        user = ingress.basic_auth_user
+        self.basic_auth = kube.secret(
+            BASIC_AUTH_SECRET, COMPONENT, namespace, {"auth": basic_auth_password.apply(lambda password: htpasswd_line(user, password) + "\n")}, child
+        )
+        self.blackhole = k8s.core.v1.Service(
+            BLACKHOLE,
+            metadata=kube.metadata(BLACKHOLE, COMPONENT, namespace),
+            # No selector and no endpoints: whatever is routed here gets 503 from nginx.
+            spec=k8s.core.v1.ServiceSpecArgs(ports=[k8s.core.v1.ServicePortArgs(name="http", port=80)]),
+            opts=child,
+        )
+        annotations = {
+            "nginx.ingress.kubernetes.io/auth-type": "basic",
+            "nginx.ingress.kubernetes.io/auth-secret": BASIC_AUTH_SECRET,
+            "nginx.ingress.kubernetes.io/auth-realm": "Waqiti monitoring",
+            "nginx.ingress.kubernetes.io/proxy-body-size": "8m",
+        }
+        if ingress.tls_mode != "none":
+            annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] = "true"
+        if ingress.tls_mode == "cert-manager":
+            annotations["cert-manager.io/cluster-issuer"] = ingress.cluster_issuer
+
+        self.ingresses, self.urls = {}, {}
+        for target, route in routes(settings).items():
+            paths = [self._path(path, BLACKHOLE, 80) for path in route.blocked_paths] + [self._path("/", route.service, route.port)]
+            tls = None
+            if ingress.tls_mode != "none":
+                secret_name = ingress.tls_secret_name if ingress.tls_mode == "secret" else f"{target}-tls"
+                tls = [k8s.networking.v1.IngressTLSArgs(hosts=[route.host], secret_name=secret_name)]
+            self.ingresses[target] = k8s.networking.v1.Ingress(
+                target,
+                metadata=kube.metadata(target, COMPONENT, namespace, annotations=annotations, label_name=target),
+                spec=k8s.networking.v1.IngressSpecArgs(
+                    ingress_class_name=ingress.class_name,
+                    tls=tls,
+                    rules=[k8s.networking.v1.IngressRuleArgs(host=route.host, http=k8s.networking.v1.HTTPIngressRuleValueArgs(paths=paths))],
+                ),
+                opts=child,
+            )
+            self.urls[target] = pulumi.Output.from_input(f"{scheme(settings)}://{route.host}")
+        self.register_outputs({f"{target}_url": url for target, url in self.urls.items()})
+
+    @staticmethod
+    def _path(path: str, service: str, port: int) -> k8s.networking.v1.HTTPIngressPathArgs:
+        return k8s.networking.v1.HTTPIngressPathArgs(
+            path=path,
+            path_type="Prefix",
+            backend=k8s.networking.v1.IngressBackendArgs(
+                service=k8s.networking.v1.IngressServiceBackendArgs(name=service, port=k8s.networking.v1.ServiceBackendPortArgs(number=port))
+            ),
+        )

@@ -1,0 +1,169 @@
+"""NetworkPolicies: deny everything in the namespace, then allow exactly the flows the stack needs.
+
+Each workload gets one policy that lists who may reach it and what it may reach. The table in
+`flows()` is the whole picture, readable without the code around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as kube
+from components.settings import Settings
+
+COMPONENT = "network-policy"
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """One side of a flow: pods of this namespace by name, a namespace, or an IP range."""
+
+    pods: Optional[str] = None
+    namespace: Optional[str] = None
+    cidr: Optional[str] = None
+    namespace_pods: Optional[dict] = None
+
+    def args(self) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+        if self.cidr:
+            return k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=self.cidr))
+        namespace_selector = None
+        if self.namespace is not None:
+            match = {"kubernetes.io/metadata.name": self.namespace} if self.namespace != "*" else {}
+            namespace_selector = k8s.meta.v1.LabelSelectorArgs(match_labels=match)
+        pod_selector = None
+        if self.pods:
+            pod_selector = k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(self.pods))
+        elif self.namespace_pods:
+            pod_selector = k8s.meta.v1.LabelSelectorArgs(match_labels=self.namespace_pods)
+        return k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=namespace_selector, pod_selector=pod_selector)
+
+
+@dataclass(frozen=True)
+class Rule:
+    peers: tuple[Peer, ...]
+    ports: tuple[tuple[int, str], ...] = ()  # (port, protocol); empty = any port
+
+    def port_args(self):
+        return [k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol=protocol) for port, protocol in self.ports] or None
+
+
+@dataclass
+class Policy:
+    ingress: list[Rule] = field(default_factory=list)
+    egress: list[Rule] = field(default_factory=list)
+
+
+def tcp(*ports: int) -> tuple[tuple[int, str], ...]:
+    return tuple((port, "TCP") for port in ports)
+
+
+def smtp_port(settings: Settings) -> int:
+    return int(settings.smtp.smarthost.rpartition(":")[2])
+
+
+def flows(settings: Settings) -> dict[str, Policy]:
+    """Workload name -> who may reach it (ingress) and what it may reach (egress)."""
+    ingress_controller = Peer(namespace=settings.ingress.controller_namespace)
+    all_namespaces = Peer(namespace="*")
+    anywhere = Peer(cidr=ANYWHERE)
+    prometheus, grafana, alertmanager = Peer(pods="prometheus"), Peer(pods="grafana"), Peer(pods="alertmanager")
+    api_servers = tuple(Peer(cidr=cidr) for cidr in settings.network.api_server_cidrs)
+    grafana_settings = settings.grafana
+
+    grafana_egress = [
+        Rule((prometheus,), tcp(9090)),
+        Rule((alertmanager,), tcp(9093)),
+        Rule((anywhere,), tcp(smtp_port(settings))),
+    ]
+    if grafana_settings.database_host:
+        grafana_egress.append(Rule((all_namespaces, anywhere), tcp(grafana_settings.database_port)))
+    if grafana_settings.redis_address:
+        grafana_egress.append(Rule((all_namespaces, anywhere), tcp(int(grafana_settings.redis_address.rpartition(":")[2] or 6379))))
+    if grafana_settings.image_renderer_enabled:
+        grafana_egress.append(Rule((Peer(pods="grafana-image-renderer"),), tcp(8081)))
+
+    policies = {
+        "prometheus": Policy(
+            ingress=[Rule((ingress_controller, grafana, prometheus, Peer(pods="sla-reporter")), tcp(9090))],
+            egress=[
+                # Scrape targets live in every namespace, on whatever port they expose.
+                Rule((all_namespaces,)),
+                Rule((anywhere,), tcp(10250)),  # kubelets and cAdvisor, on the nodes' own addresses
+                Rule(api_servers, tcp(443, 6443)),
+                Rule((alertmanager,), tcp(9093)),
+            ]
+            + ([Rule((anywhere,), tcp(443))] if settings.prometheus.remote_write_url else []),
+        ),
+        "alertmanager": Policy(
+            ingress=[
+                Rule((ingress_controller, prometheus, grafana, Peer(pods="sla-reporter")), tcp(9093)),
+                Rule((alertmanager,), ((9094, "TCP"), (9094, "UDP"))),
+            ],
+            egress=[
+                Rule((alertmanager,), ((9094, "TCP"), (9094, "UDP"))),
+                # PagerDuty, Slack, SNS, status page and remediation webhooks, and the mail relay.
+                Rule((anywhere,), tcp(443, smtp_port(settings))),
+            ],
+        ),
+        "grafana": Policy(ingress=[Rule((ingress_controller, prometheus, Peer(pods="grafana-image-renderer")), tcp(3000))], egress=grafana_egress),
+        "business-metrics-exporter": Policy(
+            ingress=[Rule((prometheus,), tcp(9450))],
+            egress=[Rule((all_namespaces, anywhere), tcp(settings.exporter.database_port))],
+        ),
+    }
+    if grafana_settings.image_renderer_enabled:
+        policies["grafana-image-renderer"] = Policy(ingress=[Rule((grafana,), tcp(8081))], egress=[Rule((grafana,), tcp(3000))])
+    return policies
+
+
+def _rules(rules: list[Rule], direction: str):
+    if direction == "ingress":
+        return [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
+    return [k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
+
+
+class NetworkPolicies(pulumi.ComponentResource):
+    default_deny: k8s.networking.v1.NetworkPolicy
+    allow_dns: k8s.networking.v1.NetworkPolicy
+    workloads: dict[str, k8s.networking.v1.NetworkPolicy]
+
+    def __init__(self, name: str, settings: Settings, namespace: str, extra: Optional[dict[str, Policy]] = None, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:NetworkPolicies", name, None, opts)
+        child = kube.child(self)
+        self.default_deny = k8s.networking.v1.NetworkPolicy(
+            "default-deny-all",
+            metadata=kube.metadata("default-deny-all", COMPONENT, namespace),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]),
+            opts=child,
+        )
+        dns = Peer(namespace=settings.network.dns_namespace, namespace_pods={"k8s-app": "kube-dns"})
+        self.allow_dns = k8s.networking.v1.NetworkPolicy(
+            "allow-dns",
+            metadata=kube.metadata("allow-dns", COMPONENT, namespace),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Egress"],
+                egress=_rules([Rule((dns,), ((53, "UDP"), (53, "TCP")))], "egress"),
+            ),
+            opts=child,
+        )
+        self.workloads = {}
+        for workload, policy in sorted({**flows(settings), **(extra or {})}.items()):
+            policy_name = f"allow-{workload}"
+            self.workloads[workload] = k8s.networking.v1.NetworkPolicy(
+                policy_name,
+                metadata=kube.metadata(policy_name, COMPONENT, namespace, label_name=workload),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(workload)),
+                    policy_types=["Ingress", "Egress"],
+                    ingress=_rules(policy.ingress, "ingress"),
+                    egress=_rules(policy.egress, "egress"),
+                ),
+                opts=child,
+            )
+        self.register_outputs({})

@@ -1,0 +1,139 @@
+"""Prometheus: a StatefulSet with its own volume per replica, configuration reloaded in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as kube
+from components.settings import PrometheusSettings
+from render.prometheus_config import REMOTE_WRITE_PASSWORD_FILE, RULES_DIR, SECRETS_DIR, WEB_PORT
+
+NAME = "prometheus"
+COMPONENT = "prometheus"
+HEADLESS = f"{NAME}-headless"
+CONFIG_DIR = "/etc/prometheus/config"
+RELOADER_PORT = 9533
+
+
+@dataclass
+class PrometheusArgs:
+    settings: PrometheusSettings
+    namespace: pulumi.Input[str]
+    service_account_name: pulumi.Input[str]
+    config_reloader_image: str
+    prometheus_yml: str
+    rule_files: dict[str, str]
+    storage_class: Optional[str] = None
+    remote_write_password: Optional[pulumi.Output[str]] = None
+
+
+class Prometheus(pulumi.ComponentResource):
+    config: k8s.core.v1.ConfigMap
+    rules: k8s.core.v1.ConfigMap
+    secrets: Optional[k8s.core.v1.Secret]
+    statefulset: k8s.apps.v1.StatefulSet
+    headless_service: k8s.core.v1.Service
+    service: k8s.core.v1.Service
+    disruption_budget: Optional[k8s.policy.v1.PodDisruptionBudget]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:Prometheus", name, None, opts)
+        child = kube.child(self)
+        settings = args.settings
+        config_files = {"prometheus.yml": args.prometheus_yml}
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, args.namespace, config_files, child, label_name=NAME)
+        self.rules = kube.config_map_of_files(f"{NAME}-rules", COMPONENT, args.namespace, args.rule_files, child, label_name=NAME)
+
+        volumes = [
+            kube.config_map_volume("config", f"{NAME}-config", config_files),
+            kube.config_map_volume("rules", f"{NAME}-rules", args.rule_files),
+            kube.empty_dir("tmp", "64Mi"),
+        ]
+        mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", "/prometheus", read_only=False), kube.mount("tmp", "/tmp", read_only=False)]
+        self.secrets = None
+        if args.remote_write_password is not None:
+            secret_key = REMOTE_WRITE_PASSWORD_FILE.rsplit("/", 1)[1]
+            self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, {secret_key: args.remote_write_password}, child, label_name=NAME)
+            volumes.append(kube.secret_volume("secrets", f"{NAME}-secrets", [secret_key]))
+            mounts.append(kube.mount("secrets", SECRETS_DIR))
+
+        prometheus = k8s.core.v1.ContainerArgs(
+            name="prometheus",
+            image=settings.image,
+            args=[
+                f"--config.file={CONFIG_DIR}/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.retention.time={settings.retention}",
+                f"--storage.tsdb.retention.size={settings.retention_size}",
+                f"--query.max-concurrency={settings.max_concurrent_queries}",
+                f"--query.timeout={settings.query_timeout}",
+                f"--web.listen-address=:{WEB_PORT}",
+                f"--web.external-url=https://{settings.host}/",
+                "--web.route-prefix=/",
+                # /-/reload for the config reloader and the admin API for snapshots: both reachable
+                # only inside the namespace (the ingress blackholes /-/ and /api/v1/admin/).
+                "--web.enable-lifecycle",
+                "--web.enable-admin-api",
+                "--enable-feature=expand-external-labels",
+            ],
+            env=[
+                k8s.core.v1.EnvVarArgs(
+                    name="POD_NAME",
+                    value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="metadata.name")),
+                )
+            ],
+            ports=[k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)],
+            volume_mounts=mounts,
+            resources=kube.resources_of(settings),
+            security_context=kube.container_security_context(),
+            # Replaying a large WAL takes minutes: a startup probe keeps liveness from killing it meanwhile.
+            startup_probe=kube.http_probe("/-/ready", "web", initial_delay=10, period=15, failure_threshold=60),
+            liveness_probe=kube.http_probe("/-/healthy", "web", initial_delay=0),
+            readiness_probe=kube.http_probe("/-/ready", "web", initial_delay=0, period=5, failure_threshold=3),
+        )
+        reloader = kube.config_reloader(
+            args.config_reloader_image,
+            {"config": CONFIG_DIR, "rules": RULES_DIR},
+            f"http://127.0.0.1:{WEB_PORT}/-/reload",
+            RELOADER_PORT,
+        )
+
+        web = [kube.port("web", WEB_PORT)]
+        self.headless_service = kube.service(HEADLESS, COMPONENT, args.namespace, web, child, selects=NAME, headless=True)
+        # ClientIP affinity: the same replica answers a dashboard's successive queries.
+        self.service = kube.service(NAME, COMPONENT, args.namespace, web, child, session_affinity="ClientIP")
+        self.statefulset = k8s.apps.v1.StatefulSet(
+            NAME,
+            metadata=kube.metadata(NAME, COMPONENT, args.namespace),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                replicas=settings.replicas,
+                service_name=HEADLESS,
+                pod_management_policy="Parallel",
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=kube.pod_metadata(NAME, COMPONENT),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=args.service_account_name,
+                        automount_service_account_token=True,
+                        security_context=kube.pod_security_context(),
+                        containers=[prometheus, reloader],
+                        volumes=volumes,
+                        topology_spread_constraints=kube.spread_across_nodes(NAME),
+                        termination_grace_period_seconds=600,  # let the head block flush on shutdown
+                    ),
+                ),
+                volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, args.storage_class)],
+                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+                    when_deleted="Retain", when_scaled="Retain"
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.rules]),
+        )
+        self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, args.namespace, settings.replicas, child)
+        self.url = pulumi.Output.concat("https://", settings.host)
+        self.register_outputs({"url": self.url})

@@ -1,0 +1,115 @@
+"""The whole monitoring namespace of one stack, composed from the components."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from components.alertmanager import Alertmanager, AlertmanagerArgs
+from components.business_metrics_exporter import BusinessMetricsExporter, BusinessMetricsExporterArgs
+from components.grafana import Grafana, GrafanaArgs
+from components.ingress import MonitoringIngress
+from components.namespace import MonitoringNamespace
+from components.network_policies import NetworkPolicies
+from components.passwords import configured_or_generated
+from components.prometheus import Prometheus, PrometheusArgs
+from components.rbac import PrometheusRbac
+from components.settings import StackConfig
+from render.alertmanager_config import SECRET_FILES, render_alertmanager_files
+from render.dashboards import render_dashboards
+from render.prometheus_config import render_prometheus_config
+from render.rules import render_rule_files
+
+EXPORTER_CONFIG = Path(__file__).resolve().parent.parent / "exporter" / "config.yml"
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """Everything in the `monitoring` namespace; its attributes are the components."""
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("waqiti:monitoring:Stack", name, None, opts)
+        settings, secrets = config.settings, config.secrets
+        child = pulumi.ResourceOptions(parent=self)
+        after_namespace = lambda: pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace])  # noqa: E731
+        ns = settings.namespace
+
+        self.namespace = MonitoringNamespace("namespace", ns, opts=child)
+        self.rbac = PrometheusRbac("rbac", ns, opts=after_namespace())
+        self.prometheus = Prometheus(
+            "prometheus",
+            PrometheusArgs(
+                settings=settings.prometheus,
+                namespace=ns,
+                service_account_name=self.rbac.service_account.metadata.name,
+                config_reloader_image=settings.config_reloader.image,
+                prometheus_yml=render_prometheus_config(settings),
+                rule_files=render_rule_files(settings),
+                storage_class=settings.storage_class,
+                remote_write_password=secrets.get("remoteWritePassword"),
+            ),
+            opts=after_namespace(),
+        )
+        self.alertmanager = Alertmanager(
+            "alertmanager",
+            AlertmanagerArgs(
+                settings=settings.alertmanager,
+                namespace=ns,
+                config_reloader_image=settings.config_reloader.image,
+                files=render_alertmanager_files(settings),
+                secret_files={file: secrets[key] for file, key in SECRET_FILES.items() if key in secrets},
+                sns_credentials={
+                    file: secrets[key]
+                    for file, key in {"aws-access-key-id": "snsAccessKeyId", "aws-secret-access-key": "snsSecretAccessKey"}.items()
+                    if key in secrets
+                },
+                storage_class=settings.storage_class,
+            ),
+            opts=after_namespace(),
+        )
+        self.grafana_admin_password = configured_or_generated("grafana-admin-password", secrets.get("grafanaAdminPassword"), parent=self)
+        grafana_secrets = {
+            "admin-password": self.grafana_admin_password,
+            "secret-key": configured_or_generated("grafana-secret-key", secrets.get("grafanaSecretKey"), length=40, parent=self),
+            "smtp-password": secrets["smtpPassword"],
+        }
+        if settings.grafana.database_host:
+            grafana_secrets["database-password"] = secrets["grafanaDatabasePassword"]
+        if settings.grafana.redis_address:
+            redis_password = secrets.get("grafanaRedisPassword")
+            connstr = f"addr={settings.grafana.redis_address},pool_size=100,db=0,ssl=false"
+            grafana_secrets["redis-connstr"] = (
+                pulumi.Output.concat(connstr, ",password=", redis_password) if redis_password is not None else pulumi.Output.secret(connstr)
+            )
+        if settings.grafana.image_renderer_enabled:
+            grafana_secrets["renderer-token"] = configured_or_generated("grafana-renderer-token", None, parent=self)
+        self.grafana = Grafana(
+            "grafana",
+            GrafanaArgs(settings=settings, namespace=ns, dashboards=render_dashboards(settings), secrets=grafana_secrets),
+            opts=after_namespace(),
+        )
+        self.exporter = BusinessMetricsExporter(
+            "business-metrics-exporter",
+            BusinessMetricsExporterArgs(
+                settings=settings.exporter,
+                namespace=ns,
+                config_files={"config.yml": EXPORTER_CONFIG.read_text()},
+                database_password=secrets["exporterDatabasePassword"],
+            ),
+            opts=after_namespace(),
+        )
+        self.network_policies = NetworkPolicies("network-policies", settings, ns, opts=after_namespace())
+        self.basic_auth_password = configured_or_generated("ingress-basic-auth-password", secrets.get("ingressBasicAuthPassword"), parent=self)
+        self.ingress = MonitoringIngress("ingress", settings, ns, self.basic_auth_password, opts=after_namespace())
+
+        self.outputs = {
+            "namespace": self.namespace.name,
+            "grafanaUrl": self.ingress.urls["grafana"],
+            "prometheusUrl": self.ingress.urls["prometheus"],
+            "alertmanagerUrl": self.ingress.urls["alertmanager"],
+            "grafanaAdminUser": pulumi.Output.from_input(settings.grafana.admin_user),
+            "grafanaAdminPassword": pulumi.Output.secret(self.grafana_admin_password),
+            "basicAuthUser": pulumi.Output.from_input(settings.ingress.basic_auth_user),
+            "basicAuthPassword": pulumi.Output.secret(self.basic_auth_password),
+        }
+        self.register_outputs(self.outputs)

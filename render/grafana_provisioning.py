@@ -1,0 +1,165 @@
+"""Grafana's own files for a stack: grafana.ini, datasources and dashboard providers.
+
+Secret values never appear here: grafana.ini reads each one with `$__file{...}` from the Secret the
+Grafana component mounts at SECRETS_DIR.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+
+import yaml
+
+from components.settings import Settings
+
+PORT = 3000
+RENDERER_PORT = 8081
+CONFIG_DIR = "/etc/grafana/config"
+PROVISIONING_DIR = "/etc/grafana/provisioning"
+DASHBOARDS_DIR = "/etc/grafana/dashboards"
+SECRETS_DIR = "/etc/grafana/secrets"
+DATA_DIR = "/var/lib/grafana"
+
+# Datasource uids are a contract with the dashboards (render/dashboards), which select them by uid.
+PROMETHEUS_UID = "prometheus"
+ALERTMANAGER_UID = "alertmanager"
+
+FOLDER_TITLES = {
+    "executive": "Executive",
+    "operational": "Operational",
+    "business-intelligence": "Business Intelligence",
+    "monitoring": "Monitoring Stack",
+}
+
+
+def secret_file(key: str) -> str:
+    return "$__file{" + f"{SECRETS_DIR}/{key}" + "}"
+
+
+def secret_keys(settings: Settings) -> list[str]:
+    """The files of the Grafana Secret that grafana.ini refers to for this stack."""
+    keys = ["admin-password", "secret-key", "smtp-password"]
+    if settings.grafana.database_host:
+        keys.append("database-password")
+    if settings.grafana.redis_address:
+        keys.append("redis-connstr")
+    if settings.grafana.image_renderer_enabled:
+        keys.append("renderer-token")
+    return keys
+
+
+def render_grafana_ini(settings: Settings) -> str:
+    grafana = settings.grafana
+    ini = configparser.ConfigParser(interpolation=None)
+    ini["paths"] = {"data": DATA_DIR, "provisioning": PROVISIONING_DIR, "logs": "/tmp/grafana-logs"}
+    ini["server"] = {"http_port": str(PORT), "root_url": f"https://{grafana.host}/", "enforce_domain": "false"}
+    ini["security"] = {
+        "admin_user": grafana.admin_user,
+        "admin_password": secret_file("admin-password"),
+        "secret_key": secret_file("secret-key"),
+        "cookie_secure": "true",
+        "cookie_samesite": "strict",
+        "strict_transport_security": "true",
+        "disable_gravatar": "true",
+        "disable_initial_admin_creation": "false",
+    }
+    ini["auth.anonymous"] = {"enabled": "false"}
+    # The ingress's basic-auth header is for nginx; Grafana keeps its own login instead of reading it.
+    ini["auth.basic"] = {"enabled": "false"}
+    ini["users"] = {"allow_sign_up": "false", "allow_org_create": "false"}
+    ini["analytics"] = {"reporting_enabled": "false", "check_for_updates": "false", "check_for_plugin_updates": "false"}
+    ini["log"] = {"mode": "console", "level": "info"}
+    # Alerts are Prometheus's and Alertmanager's job; Grafana only shows them.
+    ini["unified_alerting"] = {"enabled": "false"}
+    if grafana.database_host:
+        # Sessions and every setting live in the shared PostgreSQL, so any replica serves any user.
+        ini["database"] = {
+            "type": "postgres",
+            "host": f"{grafana.database_host}:{grafana.database_port}",
+            "name": grafana.database_name,
+            "user": grafana.database_user,
+            "password": secret_file("database-password"),
+            "ssl_mode": grafana.database_ssl_mode,
+        }
+    else:
+        ini["database"] = {"type": "sqlite3", "path": f"{DATA_DIR}/grafana.db", "wal": "true"}
+    if grafana.redis_address:
+        ini["remote_cache"] = {"type": "redis", "connstr": secret_file("redis-connstr")}
+    smtp = settings.smtp
+    ini["smtp"] = {
+        "enabled": "true",
+        "host": smtp.smarthost,
+        "user": smtp.username,
+        "password": secret_file("smtp-password"),
+        "from_address": smtp.sender,
+        "from_name": "Waqiti Grafana",
+        "startTLS_policy": "MandatoryStartTLS" if smtp.require_tls else "OpportunisticStartTLS",
+    }
+    if grafana.image_renderer_enabled:
+        ini["rendering"] = {
+            "server_url": f"http://grafana-image-renderer:{RENDERER_PORT}/render",
+            "callback_url": f"http://grafana.{settings.namespace}.svc:{PORT}/",
+            "renderer_token": secret_file("renderer-token"),
+        }
+    out = io.StringIO()
+    ini.write(out)
+    return out.getvalue()
+
+
+def render_datasources(settings: Settings) -> str:
+    namespace = settings.namespace
+    document = {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "Prometheus",
+                "uid": PROMETHEUS_UID,
+                "type": "prometheus",
+                "access": "proxy",
+                "url": f"http://prometheus.{namespace}.svc:9090",
+                "isDefault": True,
+                "editable": False,
+                "jsonData": {"timeInterval": settings.prometheus.scrape_interval, "httpMethod": "POST", "prometheusType": "Prometheus"},
+            },
+            {
+                "name": "Alertmanager",
+                "uid": ALERTMANAGER_UID,
+                "type": "alertmanager",
+                "access": "proxy",
+                "url": f"http://alertmanager.{namespace}.svc:9093",
+                "editable": False,
+                "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+            },
+        ],
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def render_dashboard_providers(folders: list[str]) -> str:
+    document = {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": folder,
+                "folder": FOLDER_TITLES.get(folder, folder.replace("-", " ").title()),
+                "folderUid": f"waqiti-{folder}",
+                "type": "file",
+                # Dashboards are code: edits in the UI are not kept, and provisioning deletes nothing by hand.
+                "allowUiUpdates": False,
+                "disableDeletion": True,
+                "updateIntervalSeconds": 30,
+                "options": {"path": f"{DASHBOARDS_DIR}/{folder}"},
+            }
+            for folder in sorted(folders)
+        ],
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def render_provisioning(settings: Settings, folders: list[str]) -> dict[str, str]:
+    """Files under PROVISIONING_DIR."""
+    return {
+        "datasources/datasources.yml": render_datasources(settings),
+        "dashboards/providers.yml": render_dashboard_providers(folders),
+    }

@@ -1,0 +1,110 @@
+"""prometheus.yml for a stack, from its settings and the scrape jobs in configs/prometheus/."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from components.settings import Settings
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "prometheus"
+
+# Where the Prometheus component mounts things; prometheus.yml refers to them.
+RULES_DIR = "/etc/prometheus/rules"
+SECRETS_DIR = "/etc/prometheus/secrets"
+REMOTE_WRITE_PASSWORD_FILE = f"{SECRETS_DIR}/remote-write-password"
+WEB_PORT = 9090
+
+# Labels that could carry personal or card data. Dropped from every series at scrape time, whatever
+# the target exposes (PCI-DSS: no cardholder data; GDPR: no personal data in metrics).
+PII_LABELS = (
+    "(?i)(.*_)?("
+    "e_?mail|email_address|phone|phone_number|msisdn|mobile|mobile_number|"
+    "card_number|cardnumber|card_pan|pan|cvv|"
+    "account_number|account_id|account_no|iban|"
+    "user_?id|customer_?id|username|user_name|first_name|last_name|full_name|"
+    "ssn|tax_id|national_id|passport|street_address|home_address|ip_address|client_ip|dob|birth_date"
+    ")"
+)
+PII_LABEL_DROP = {"action": "labeldrop", "regex": PII_LABELS}
+
+
+def _yaml(document) -> str:
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
+
+
+def application_jobs() -> list[dict]:
+    """The scrape jobs of the Waqiti services, one per line of application-services.yml."""
+    spec = yaml.safe_load((CONFIGS / "application-services.yml").read_text())
+    template = yaml.safe_dump(spec["job_template"], sort_keys=False)
+    jobs = []
+    for service in spec["services"]:
+        rendered = template
+        for field, value in service.items():
+            rendered = rendered.replace("{" + field + "}", str(value))
+        jobs.append(yaml.safe_load(rendered))
+    return jobs
+
+
+def scrape_configs(settings: Settings) -> list[dict]:
+    """Every job, with the limits and the PII label drop applied in this one place."""
+    listed = yaml.safe_load((CONFIGS / "scrape-configs.yml").read_text())["scrape_configs"]
+    jobs = []
+    for job in application_jobs() + listed:
+        job = copy.deepcopy(job)
+        job.setdefault("sample_limit", settings.prometheus.sample_limit)
+        job.setdefault("label_limit", settings.prometheus.label_limit)
+        job.setdefault("label_name_length_limit", 128)
+        job.setdefault("label_value_length_limit", 512)
+        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + [dict(PII_LABEL_DROP)]
+        jobs.append(job)
+    names = [job["job_name"] for job in jobs]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"configs/prometheus: job_name used twice: {', '.join(duplicated)}")
+    return jobs
+
+
+def alertmanager_targets(settings: Settings) -> list[str]:
+    # Each Alertmanager peer by its stable StatefulSet DNS name: Prometheus must send every alert to
+    # every peer, which a load-balanced Service would not do.
+    return [
+        f"alertmanager-{index}.alertmanager-headless.{settings.namespace}.svc:9093"
+        for index in range(settings.alertmanager.replicas)
+    ]
+
+
+def render_prometheus_config(settings: Settings) -> str:
+    prometheus = settings.prometheus
+    document = {
+        "global": {
+            "scrape_interval": prometheus.scrape_interval,
+            "evaluation_interval": prometheus.evaluation_interval,
+            "scrape_timeout": "10s",
+            # ${POD_NAME} is expanded by --enable-feature=expand-external-labels: each replica
+            # labels its own series, so a long-term store can deduplicate the pair.
+            "external_labels": {"cluster": settings.cluster_name, "replica": "${POD_NAME}"},
+        },
+        "alerting": {
+            # Both replicas send the same alert; without their replica label the two copies are one
+            # alert to Alertmanager, which then notifies once.
+            "alert_relabel_configs": [{"action": "labeldrop", "regex": "replica"}],
+            "alertmanagers": [{"static_configs": [{"targets": alertmanager_targets(settings)}]}],
+        },
+        "rule_files": [f"{RULES_DIR}/*.yml"],
+        "scrape_configs": scrape_configs(settings),
+    }
+    if prometheus.remote_write_url:
+        remote_write = {
+            "url": prometheus.remote_write_url,
+            "queue_config": {"max_samples_per_send": 2000, "max_shards": 50},
+        }
+        if prometheus.remote_write_username:
+            remote_write["basic_auth"] = {
+                "username": prometheus.remote_write_username,
+                "password_file": REMOTE_WRITE_PASSWORD_FILE,
+            }
+        document["remote_write"] = [remote_write]
+    return _yaml(document)

@@ -1,0 +1,168 @@
+"""Runs the real Pulumi program (`__main__.py`) under the engine's mocks and records what it creates.
+
+There is no cluster and no Pulumi CLI where the tests run; `pulumi.runtime.set_mocks` stands in for
+the engine only. Everything the program does — settings, components, rendering — runs for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import run_pulumi_func
+from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+from pulumi.runtime.sync_await import _sync_await
+
+from components.settings import PROJECT, SECRETS, read_stack_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def is_secret(value: Any) -> bool:
+    """True for a value the engine received as a Pulumi secret."""
+    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
+
+
+def whole(value: Any) -> Any:
+    """The engine hands every number over as a float; Kubernetes wants its integers back."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict) and not is_secret(value):
+        return {key: whole(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole(item) for item in value]
+    if is_secret(value):
+        return {**value, "value": whole(value["value"])}
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """The value with every secret wrapper removed (what the cluster would receive)."""
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {key: unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap(item) for item in value]
+    return value
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    inputs: dict
+
+    @property
+    def is_kubernetes(self) -> bool:
+        return self.type.startswith("kubernetes:")
+
+    @property
+    def kind(self) -> str:
+        return self.type.rsplit(":", 1)[1]
+
+    def manifest_order(self) -> dict:
+        """The inputs with apiVersion, kind and metadata first, as people write manifests."""
+        first = ("apiVersion", "kind", "metadata")
+        return {**{key: self.inputs[key] for key in first if key in self.inputs}, **{k: v for k, v in self.inputs.items() if k not in first}}
+
+    @property
+    def manifest(self) -> dict:
+        """The Kubernetes object as the cluster would get it (secrets unwrapped)."""
+        return unwrap(self.inputs)
+
+
+@dataclass
+class Run:
+    resources: list[Resource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)  # values unwrapped
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def kubernetes(self, kind: Optional[str] = None) -> list[Resource]:
+        return [r for r in self.resources if r.is_kubernetes and (kind is None or r.kind == kind)]
+
+    def get(self, kind: str, name: str) -> Resource:
+        matches = [r for r in self.kubernetes(kind) if r.inputs.get("metadata", {}).get("name") == name]
+        if len(matches) != 1:
+            raise KeyError(f"{kind}/{name}: found {len(matches)}")
+        return matches[0]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, run: Run):
+        self.run = run
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.run.resources.append(Resource(args.typ, args.name, whole(args.inputs)))
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # Deterministic stand-in for the generated value, unique per resource.
+            state["result"] = "generated-" + hashlib.sha256(args.name.encode()).hexdigest()[:24]
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, secrets: Optional[dict[str, str]] = None, root: Path = ROOT) -> tuple[dict, list]:
+    """Engine config for a stack: its Pulumi.<stack>.yaml, overrides, and secret values."""
+    values = {**read_stack_file(root / f"Pulumi.{stack}.yaml"), **(overrides or {})}
+    config = {f"{PROJECT}:{key}": value if isinstance(value, str) else _json(value) for key, value in values.items() if value is not None}
+    secret_keys = []
+    for key, value in (secrets or {}).items():
+        config[f"{PROJECT}:{key}"] = value
+        secret_keys.append(f"{PROJECT}:{key}")
+    return config, secret_keys
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def placeholder_secrets() -> dict[str, str]:
+    """A value for every secret a stack may require: what `make render` uses in place of the real ones.
+
+    Secrets that are generated when unset (admin and basic-auth passwords) get none, so the
+    pulumi-random path is what renders.
+    """
+    return {spec.key: f"placeholder-{spec.key}" for spec in SECRETS if spec.required_if is not None}
+
+
+def run_program(stack: str, overrides: Optional[dict[str, Any]] = None, secrets: Optional[dict[str, str]] = None, root: Path = ROOT) -> Run:
+    """Run __main__.py for `stack` under mocks; return every resource it registered and its outputs."""
+    config, secret_keys = stack_config(stack, overrides, placeholder_secrets() if secrets is None else secrets, root)
+    run = Run()
+    runtime_settings.ROOT.set(None)
+    runtime_config.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(RecordingMocks(run), project=PROJECT, stack=stack, preview=False)
+    stack_resource = runtime_settings.get_root_resource()
+
+    def program():
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        return pulumi.Output.all(**stack_resource.outputs) if stack_resource.outputs else None
+
+    async def collect():
+        await run_pulumi_func(program)
+
+    _sync_await(collect())
+    for name, output in stack_resource.outputs.items():
+        value, secret = _resolve(output)
+        run.outputs[name] = value
+        if secret:
+            run.secret_outputs.add(name)
+    return run
+
+
+def _resolve(output: pulumi.Output) -> tuple[Any, bool]:
+    async def both():
+        return await output.future(), await output.is_secret()
+
+    return _sync_await(both())
