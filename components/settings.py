@@ -77,7 +77,8 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class Group(BaseModel):
     """A group of settings; unknown fields are errors and nothing changes after validation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Field docstrings are the settings' descriptions (Pulumi.yaml, README table).
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Resources(Group):
@@ -93,34 +94,60 @@ class Resources(Group):
 
 class PrometheusSettings(Group):
     image: Image = "quay.io/prometheus/prometheus:v2.53.3"
+    """Prometheus image, pinned to a version."""
     replicas: Replicas = 2
+    """Prometheus replicas; each scrapes everything (HA pair in production)."""
     scrape_interval: Duration = "15s"
+    """How often every target is scraped."""
     evaluation_interval: Duration = "15s"
+    """How often recording and alerting rules are evaluated."""
     retention: Duration = "30d"
-    retention_size: ByteSize = "90GB"  # a safety net below the volume size, so the disk never fills
+    """How long samples are kept (spec: 30 days)."""
+    retention_size: ByteSize = "90GB"
+    """Size cap of the TSDB, below the volume size so the disk never fills."""
     storage_size: Quantity = "100Gi"
+    """Volume size per replica."""
     cpu_request: Quantity = "500m"
+    """CPU request."""
     cpu_limit: Quantity = "2000m"
+    """CPU limit."""
     memory_request: Quantity = "2Gi"
+    """Memory request."""
     memory_limit: Quantity = "4Gi"
+    """Memory limit."""
     max_concurrent_queries: Annotated[int, Field(ge=1, le=200)] = 20
+    """Queries evaluated at once (--query.max-concurrency)."""
     query_timeout: Duration = "2m"
+    """Longest a query may run (--query.timeout)."""
     sample_limit: Annotated[int, Field(ge=100)] = 50000
+    """Samples a target may expose per scrape before the scrape fails (jobs may set their own)."""
     label_limit: Annotated[int, Field(ge=10, le=200)] = 64
+    """Labels a series may carry before the scrape fails."""
     host: DnsName = "prometheus.waqiti.example.com"
+    """Public host name of the Prometheus UI behind the ingress."""
     remote_write_url: Optional[Url] = None
+    """Long-term store (Thanos receive, Mimir, Cortex) to remote_write to; unset = none."""
     remote_write_username: Optional[str] = None
+    """Basic-auth user for remote_write; its password is the secret remoteWritePassword."""
 
 
 class AlertmanagerSettings(Group):
     image: Image = "quay.io/prometheus/alertmanager:v0.27.0"
+    """Alertmanager image, pinned to a version."""
     replicas: Replicas = 3
+    """Alertmanager peers, clustered over the headless Service."""
     storage_size: Quantity = "10Gi"
+    """Volume per peer (silences and notification log)."""
     cpu_request: Quantity = "100m"
+    """CPU request."""
     cpu_limit: Quantity = "200m"
+    """CPU limit."""
     memory_request: Quantity = "256Mi"
+    """Memory request."""
     memory_limit: Quantity = "512Mi"
+    """Memory limit."""
     host: DnsName = "alerts.waqiti.example.com"
+    """Public host name of the Alertmanager UI behind the ingress."""
 
 
 class AlertingSettings(Group):
@@ -139,9 +166,13 @@ class AlertingSettings(Group):
 
 class SmtpSettings(Group):
     smarthost: str = "smtp.example.com:587"
+    """Mail relay host:port for Alertmanager, Grafana and the reports."""
     sender: Email = "monitoring@example.com"
+    """From address of every mail the stack sends."""
     username: str = "monitoring@example.com"
+    """SMTP user; its password is the secret smtpPassword."""
     require_tls: bool = True
+    """Refuse to send mail without STARTTLS."""
 
     @model_validator(mode="after")
     def _host_port(self):
@@ -153,49 +184,84 @@ class SmtpSettings(Group):
 
 class GrafanaSettings(Group):
     image: Image = "docker.io/grafana/grafana:11.6.3"
+    """Grafana image, pinned to a version."""
     renderer_image: Image = "docker.io/grafana/grafana-image-renderer:3.12.9"
+    """Grafana image renderer, pinned to a version."""
     replicas: Replicas = 2
+    """Grafana replicas (more than 1 needs grafanaDatabaseHost)."""
     storage_size: Quantity = "20Gi"
+    """Volume for SQLite when no database is configured."""
     cpu_request: Quantity = "200m"
+    """CPU request."""
     cpu_limit: Quantity = "500m"
+    """CPU limit."""
     memory_request: Quantity = "512Mi"
+    """Memory request."""
     memory_limit: Quantity = "1Gi"
+    """Memory limit."""
     host: DnsName = "grafana.waqiti.example.com"
+    """Public host name of Grafana behind the ingress."""
     admin_user: str = "admin"
+    """Grafana admin user; its password is grafanaAdminPassword or generated."""
     database_host: Optional[str] = None
+    """PostgreSQL host for Grafana (shared with the platform); unset = SQLite on a volume."""
     database_port: Port = 5432
+    """PostgreSQL port."""
     database_name: str = "grafana"
+    """PostgreSQL database."""
     database_user: str = "grafana"
+    """PostgreSQL user; its password is the secret grafanaDatabasePassword."""
     database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    """PostgreSQL sslmode."""
     redis_address: Optional[str] = None
+    """Redis host:port for Grafana's cache; unset = no remote cache."""
     image_renderer_enabled: bool = True
+    """Deploy the image renderer (PNG panels for reports and alerts)."""
 
 
 class ExporterSettings(Group):
     image: Image = "ghcr.io/waqiti/business-metrics-exporter:0.1.0"
+    """Business metrics exporter image (built from exporter/), pinned to a version."""
     replicas: Replicas = 1
+    """Exporter replicas (they agree: counters are seeded from the database)."""
     cpu_request: Quantity = "100m"
+    """CPU request."""
     cpu_limit: Quantity = "500m"
+    """CPU limit."""
     memory_request: Quantity = "128Mi"
+    """Memory request."""
     memory_limit: Quantity = "256Mi"
+    """Memory limit."""
     database_host: str = "postgres.waqiti.svc"
+    """Platform PostgreSQL (a read replica is best) the exporter reads."""
     database_port: Port = 5432
+    """PostgreSQL port."""
     database_name: str = "waqiti"
+    """PostgreSQL database."""
     database_user: str = "metrics_reader"
+    """Read-only role; its password is the secret exporterDatabasePassword."""
     database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    """PostgreSQL sslmode."""
 
 
 class ConfigReloaderSettings(Group):
     image: Image = "ghcr.io/jimmidyson/configmap-reload:v0.14.0"
+    """Sidecar that reloads Prometheus and Alertmanager when their ConfigMaps change."""
 
 
 class IngressSettings(Group):
     class_name: str = "nginx"
+    """IngressClass of the nginx ingress controller."""
     tls_mode: Literal["cert-manager", "secret", "none"] = "cert-manager"
+    """cert-manager (issue certificates), secret (an existing TLS Secret) or none (dev only)."""
     cluster_issuer: str = "letsencrypt-prod"
+    """cert-manager ClusterIssuer when ingressTlsMode is cert-manager."""
     tls_secret_name: Optional[DnsLabel] = None
+    """Existing TLS Secret when ingressTlsMode is secret."""
     basic_auth_user: str = "sre"
+    """Basic-auth user in front of all three UIs; password ingressBasicAuthPassword or generated."""
     controller_namespace: DnsLabel = "ingress-nginx"
+    """Namespace of the ingress controller (allowed in by NetworkPolicy)."""
 
     @model_validator(mode="after")
     def _tls(self):
@@ -205,9 +271,11 @@ class IngressSettings(Group):
 
 
 class NetworkSettings(Group):
-    # Where the Kubernetes API server answers. NetworkPolicies cannot select it by label, only by IP.
+    # NetworkPolicies cannot select the API server by label, only by IP.
     api_server_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    """Addresses of the Kubernetes API server, for Prometheus's egress policy."""
     dns_namespace: DnsLabel = "kube-system"
+    """Namespace of the cluster DNS (kube-dns pods)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,9 +283,13 @@ class NetworkSettings(Group):
 
 class Settings(Group):
     environment: Literal["production", "staging", "dev"]
+    """production, staging or dev."""
     namespace: DnsLabel = "monitoring"
+    """Namespace everything is deployed to."""
     cluster_name: DnsLabel
+    """Value of the external label cluster on every series and alert."""
     storage_class: Optional[str] = None
+    """StorageClass of every volume; unset = the cluster default."""
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     alerting: AlertingSettings = AlertingSettings()
@@ -311,8 +383,8 @@ def parse(raw: dict[str, Any]) -> Settings:
     problems: list[str] = []
     tree: dict[str, Any] = {}
     for key, value in sorted(raw.items()):
-        if key in SECRET_KEYS:
-            continue
+        if key in SECRET_KEYS or value in ("", None):
+            continue  # "" is Pulumi.yaml's default for an optional key: unset
         path = keys.get(key)
         if path is None:
             hint = difflib.get_close_matches(key, list(keys) + list(SECRET_KEYS), n=1)

@@ -2,7 +2,7 @@
 
 from components.settings import Settings
 
-SECRET_FILES = {"slack-webhook-url": "slackWebhookUrl", "pagerduty-routing-key": "pagerdutyRoutingKey", "smtp-password": "smtpPassword"}
+SECRET_FILES = {"slack-webhook-url": "slackWebhookUrl", "pagerduty-routing-key": "pagerdutyRoutingKey", "smtp-password": "smtpPassword", "remediation-webhook-token": "remediationWebhookToken"}
 
 
 def render_alertmanager_files(settings: Settings) -> dict[str, str]:

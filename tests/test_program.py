@@ -1,0 +1,263 @@
+"""The whole program per stack: what it creates, how every pod is secured, and what it exports."""
+
+from __future__ import annotations
+
+import bcrypt
+import pytest
+import yaml
+
+from components.rbac import DISCOVERY_RULES
+from components.settings import settings_for_stack
+from tools.pulumi_engine import unwrap
+from tests.conftest import STACKS
+
+REQUIRED_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
+
+
+def pod_specs(run):
+    for resource in run.kubernetes():
+        if resource.kind in WORKLOAD_KINDS:
+            yield resource.inputs["metadata"]["name"], resource.manifest["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_object_has_a_stable_name_labels_and_the_namespace(runs, stack):
+    for resource in runs[stack].kubernetes():
+        metadata = resource.inputs["metadata"]
+        assert metadata.get("name"), resource.name
+        assert REQUIRED_LABELS <= set(metadata["labels"]), metadata["name"]
+        assert metadata["labels"]["app.kubernetes.io/part-of"] == "waqiti-monitoring"
+        assert metadata["labels"]["app.kubernetes.io/managed-by"] == "pulumi"
+        if resource.kind not in CLUSTER_SCOPED:
+            assert metadata.get("namespace") == "monitoring", metadata["name"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_pod_is_restricted(runs, stack):
+    specs = dict(pod_specs(runs[stack]))
+    assert {"prometheus", "alertmanager", "grafana", "business-metrics-exporter"} <= set(specs)
+    for name, spec in specs.items():
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is (name == "prometheus"), name
+        for container in spec["containers"]:
+            where = f"{name}/{container['name']}"
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["capabilities"]["drop"] == ["ALL"], where
+            assert context["runAsNonRoot"] is True and context["runAsUser"] > 0, where
+            assert context["seccompProfile"]["type"] == "RuntimeDefault", where
+            assert container["livenessProbe"] and container["readinessProbe"], where
+            assert set(container["resources"]["requests"]) == {"cpu", "memory"} == set(container["resources"]["limits"]), where
+            image = container["image"]
+            assert ":" in image.rsplit("/", 1)[1] and not image.endswith(":latest"), where
+
+
+def test_the_namespace_enforces_pod_security_restricted(runs):
+    labels = runs["production"].get("Namespace", "monitoring").inputs["metadata"]["labels"]
+    assert labels["monitoring"] == "enabled"
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+def test_prometheus_may_only_read_what_discovery_needs(runs):
+    run = runs["production"]
+    role = run.get("ClusterRole", "waqiti-monitoring-prometheus").manifest
+    verbs = {verb for rule in role["rules"] for verb in rule["verbs"]}
+    assert verbs <= {"get", "list", "watch"}
+    resources = {resource for rule in role["rules"] for resource in rule.get("resources", [])}
+    assert resources == {"nodes", "nodes/metrics", "services", "endpoints", "pods", "endpointslices", "ingresses"}
+    assert [rule.get("nonResourceURLs") for rule in role["rules"] if "nonResourceURLs" in rule] == [["/metrics"]]
+    assert len(role["rules"]) == len(DISCOVERY_RULES)
+    assert [r.kind for r in run.kubernetes() if r.kind in {"ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"}] == ["ClusterRole", "ClusterRoleBinding"]
+    binding = run.get("ClusterRoleBinding", "waqiti-monitoring-prometheus").manifest
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
+
+
+@pytest.mark.parametrize("stack, prometheus, alertmanager, grafana", [("production", 2, 3, 2), ("staging", 1, 2, 1), ("dev", 1, 1, 1)])
+def test_replicas_and_disruption_budgets_per_stack(runs, stack, prometheus, alertmanager, grafana):
+    run = runs[stack]
+    assert run.get("StatefulSet", "prometheus").manifest["spec"]["replicas"] == prometheus
+    assert run.get("StatefulSet", "alertmanager").manifest["spec"]["replicas"] == alertmanager
+    assert run.get("Deployment", "grafana").manifest["spec"]["replicas"] == grafana
+    budgets = {r.inputs["metadata"]["name"] for r in run.kubernetes("PodDisruptionBudget")}
+    expected = {name for name, replicas in (("prometheus", prometheus), ("alertmanager", alertmanager), ("grafana", grafana)) if replicas > 1}
+    assert budgets == expected
+
+
+def test_prometheus_runs_with_the_spec_limits_and_a_reloader(runs):
+    spec = runs["production"].get("StatefulSet", "prometheus").manifest["spec"]
+    containers = {c["name"]: c for c in spec["template"]["spec"]["containers"]}
+    args = containers["prometheus"]["args"]
+    for flag in ("--storage.tsdb.retention.time=30d", "--query.max-concurrency=20", "--query.timeout=2m", "--enable-feature=expand-external-labels"):
+        assert flag in args
+    assert containers["prometheus"]["resources"] == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2000m", "memory": "4Gi"}}
+    reloader = containers["config-reloader"]
+    assert "--webhook-url=http://127.0.0.1:9090/-/reload" in reloader["args"]
+    assert {"--volume-dir=/etc/prometheus/config", "--volume-dir=/etc/prometheus/rules"} <= set(reloader["args"])
+    claim = spec["volumeClaimTemplates"][0]["spec"]
+    assert claim["resources"]["requests"]["storage"] == "100Gi"
+    # Configuration reloads in place: nothing on the pod template depends on the files' content.
+    assert "annotations" not in spec["template"]["metadata"]
+
+
+def test_prometheus_config_carries_the_cluster_and_replica_labels(rendered):
+    config = yaml.safe_load((rendered["production"] / "prometheus" / "prometheus.yml").read_text())
+    assert config["global"]["scrape_interval"] == config["global"]["evaluation_interval"] == "15s"
+    assert config["global"]["external_labels"] == {"cluster": "waqiti-production", "replica": "${POD_NAME}"}
+    assert {"action": "labeldrop", "regex": "replica"} in config["alerting"]["alert_relabel_configs"]
+    assert len(config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]) == 3
+
+
+def test_alertmanager_peers_gossip_over_the_headless_service(runs):
+    args = runs["production"].get("StatefulSet", "alertmanager").manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+    peers = [arg for arg in args if arg.startswith("--cluster.peer=")]
+    assert peers == [f"--cluster.peer=alertmanager-{i}.alertmanager-headless.monitoring.svc:9094" for i in range(3)]
+    dev_args = runs["dev"].get("StatefulSet", "alertmanager").manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--cluster.listen-address=" in dev_args and not any(arg.startswith("--cluster.peer=") for arg in dev_args)
+    ports = {(p["port"], p["protocol"]) for p in runs["production"].get("Service", "alertmanager-headless").manifest["spec"]["ports"]}
+    assert {(9094, "TCP"), (9094, "UDP")} <= ports
+
+
+def test_alertmanager_reads_every_credential_from_its_secret(runs):
+    spec = runs["production"].get("StatefulSet", "alertmanager").manifest["spec"]["template"]["spec"]
+    secret_volume = next(v for v in spec["volumes"] if v["name"] == "secrets")
+    secret = runs["production"].get("Secret", "alertmanager-secrets").manifest
+    assert {item["key"] for item in secret_volume["secret"]["items"]} == set(secret["stringData"]) - {"aws-access-key-id", "aws-secret-access-key"}
+    assert {"slack-webhook-url", "pagerduty-routing-key", "smtp-password"} <= set(secret["stringData"])
+
+
+def test_staging_has_no_pagerduty_key(runs):
+    assert "pagerduty-routing-key" not in runs["staging"].get("Secret", "alertmanager-secrets").manifest["stringData"]
+
+
+def test_grafana_uses_postgres_and_redis_in_production_and_a_volume_in_dev(runs, rendered):
+    production = (rendered["production"] / "grafana" / "grafana.ini").read_text()
+    assert "type = postgres" in production and "host = postgres.platform.svc.cluster.local:5432" in production
+    assert "connstr = $__file{/etc/grafana/secrets/redis-connstr}" in production
+    assert "[rendering]" in production and "cookie_secure = true" in production
+    assert "[auth.anonymous]\nenabled = false" in production
+    assert not [r for r in runs["production"].kubernetes("PersistentVolumeClaim")]
+    dev = (rendered["dev"] / "grafana" / "grafana.ini").read_text()
+    assert "type = sqlite3" in dev and "[rendering]" not in dev
+    assert runs["dev"].get("PersistentVolumeClaim", "grafana-data").manifest["spec"]["resources"]["requests"]["storage"] == "1Gi"
+
+
+def test_grafana_provisions_both_datasources_by_uid(rendered):
+    datasources = yaml.safe_load((rendered["production"] / "grafana" / "provisioning" / "datasources" / "datasources.yml").read_text())
+    assert {(d["uid"], d["type"], d["url"]) for d in datasources["datasources"]} == {
+        ("prometheus", "prometheus", "http://prometheus.monitoring.svc:9090"),
+        ("alertmanager", "alertmanager", "http://alertmanager.monitoring.svc:9093"),
+    }
+
+
+def test_the_exporter_gets_its_password_from_the_secret_only(runs):
+    container = runs["production"].get("Deployment", "business-metrics-exporter").manifest["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "business-metrics-exporter-secrets", "key": "db-password"}
+    assert "value" not in env["PGPASSWORD"]
+    assert env["PGHOST"]["value"] == "postgres-replica.platform.svc.cluster.local"
+    service = runs["production"].get("Service", "business-metrics-exporter").manifest
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9450, "targetPort": "metrics", "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_ingress_hides_lifecycle_and_admin_endpoints(runs, stack):
+    run = runs[stack]
+    settings = settings_for_stack(stack)
+    for name, blocked in (("prometheus", {"/-/", "/api/v1/admin/"}), ("alertmanager", {"/-/"}), ("grafana", set())):
+        ingress = run.get("Ingress", name).manifest
+        paths = ingress["spec"]["rules"][0]["http"]["paths"]
+        to_blackhole = {p["path"] for p in paths if p["backend"]["service"]["name"] == "ingress-blackhole"}
+        assert to_blackhole == blocked, name
+        assert {p["pathType"] for p in paths} == {"Prefix"}
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/auth-type"] == "basic"
+        assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == "ingress-basic-auth"
+        assert ("tls" in ingress["spec"]) == (settings.ingress.tls_mode != "none")
+        assert ("cert-manager.io/cluster-issuer" in annotations) == (settings.ingress.tls_mode == "cert-manager")
+    blackhole = run.get("Service", "ingress-blackhole").manifest
+    assert "selector" not in blackhole["spec"]
+
+
+def test_basic_auth_is_a_bcrypt_htpasswd_of_the_stack_password(runs):
+    run = runs["production"]
+    line = run.get("Secret", "ingress-basic-auth").manifest["stringData"]["auth"].strip()
+    user, hashed = line.split(":", 1)
+    assert user == "sre" and hashed.startswith("$2b$")
+    assert bcrypt.checkpw(run.outputs["basicAuthPassword"].encode(), hashed.encode())
+    assert not bcrypt.checkpw(b"wrong", hashed.encode())
+    # The same password gives the same line: no diff on every `pulumi up`.
+    from components.ingress import htpasswd_line
+
+    assert htpasswd_line("sre", "s3cret") == htpasswd_line("sre", "s3cret") != htpasswd_line("sre", "other")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_network_policies_deny_by_default_and_cover_every_pod(runs, stack):
+    run = runs[stack]
+    policies = {r.inputs["metadata"]["name"]: r.manifest["spec"] for r in run.kubernetes("NetworkPolicy")}
+    deny = policies["default-deny-all"]
+    assert deny["podSelector"] == {} and sorted(deny["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in deny and "egress" not in deny
+    dns = policies["allow-dns"]["egress"][0]
+    assert {(p["port"], p["protocol"]) for p in dns["ports"]} == {(53, "UDP"), (53, "TCP")}
+    selected = {p["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") for p in policies.values()}
+    for name, _ in pod_specs(run):
+        assert name in selected, f"no NetworkPolicy allows anything for {name}"
+
+
+def test_network_flows_are_exactly_the_needed_ones(runs):
+    policies = {r.inputs["metadata"]["name"]: r.manifest["spec"] for r in runs["production"].kubernetes("NetworkPolicy")}
+
+    def ingress_ports(policy):
+        return {(port["port"], port["protocol"]) for rule in policies[policy].get("ingress", []) for port in rule.get("ports", [])}
+
+    assert ingress_ports("allow-prometheus") == {(9090, "TCP")}
+    assert ingress_ports("allow-alertmanager") == {(9093, "TCP"), (9094, "TCP"), (9094, "UDP")}
+    assert ingress_ports("allow-grafana") == {(3000, "TCP")}
+    assert ingress_ports("allow-business-metrics-exporter") == {(9450, "TCP")}
+    # The exporter may reach its database and nothing else.
+    exporter_egress = policies["allow-business-metrics-exporter"]["egress"]
+    assert [{(p["port"], p["protocol"]) for p in rule["ports"]} for rule in exporter_egress] == [{(5432, "TCP")}]
+    # Prometheus may reach the API server only at the configured address.
+    api = [rule for rule in policies["allow-prometheus"]["egress"] if any(p["port"] == 6443 for p in rule.get("ports", []))]
+    assert api[0]["to"] == [{"ipBlock": {"cidr": "10.100.0.1/32"}}]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_outputs_give_the_urls_and_keep_passwords_secret(runs, stack):
+    run = runs[stack]
+    settings = settings_for_stack(stack)
+    scheme = "http" if stack == "dev" else "https"
+    assert run.outputs["grafanaUrl"] == f"{scheme}://{settings.grafana.host}"
+    assert run.outputs["prometheusUrl"] == f"{scheme}://{settings.prometheus.host}"
+    assert run.outputs["alertmanagerUrl"] == f"{scheme}://{settings.alertmanager.host}"
+    assert run.outputs["namespace"] == "monitoring" and run.outputs["grafanaAdminUser"] == "admin"
+    assert run.secret_outputs == {"grafanaAdminPassword", "basicAuthPassword"}
+
+
+def test_generated_passwords_come_from_pulumi_random(runs):
+    generated = {r.name for r in runs["production"].resources if r.type == "random:index/randomPassword:RandomPassword"}
+    assert generated == {"grafana-admin-password", "grafana-secret-key", "grafana-renderer-token", "ingress-basic-auth-password"}
+    assert runs["production"].outputs["grafanaAdminPassword"].startswith("generated-")
+
+
+def test_the_stack_is_one_component_per_concern(runs):
+    components = [r.type for r in runs["production"].resources if r.type.startswith("waqiti:monitoring:")]
+    assert sorted(components) == sorted(
+        [
+            "waqiti:monitoring:Stack", "waqiti:monitoring:Namespace", "waqiti:monitoring:PrometheusRbac", "waqiti:monitoring:Prometheus",
+            "waqiti:monitoring:Alertmanager", "waqiti:monitoring:Grafana", "waqiti:monitoring:BusinessMetricsExporter",
+            "waqiti:monitoring:NetworkPolicies", "waqiti:monitoring:Ingress",
+        ]
+    )
+
+
+def test_unwrap_removes_secret_markers():
+    from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+
+    assert unwrap({"a": {_special_sig_key: _special_secret_sig, "value": "x"}}) == {"a": "x"}
