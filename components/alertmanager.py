@@ -2,12 +2,12 @@
 
 Every credential (Slack webhook URL, PagerDuty key, SMTP password, remediation token) lives in one
 Secret mounted as files; alertmanager.yml names those files (`*_file` fields), never the values.
-SNS keys, which Alertmanager reads only from the environment, come from the same Secret.
+SNS keys come from the same Secret as an AWS shared-credentials file, or from the pod's IAM role.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -25,8 +25,7 @@ RELOADER_PORT = 9533
 CONFIG_DIR = "/etc/alertmanager/config"
 TEMPLATES_DIR = "/etc/alertmanager/templates"
 SECRETS_DIR = "/etc/alertmanager/secrets"
-# Secret keys that Alertmanager reads from its environment rather than from a file.
-SNS_ENV = {"aws-access-key-id": "AWS_ACCESS_KEY_ID", "aws-secret-access-key": "AWS_SECRET_ACCESS_KEY"}
+AWS_CREDENTIALS = "aws-credentials"
 
 
 @dataclass
@@ -36,7 +35,7 @@ class AlertmanagerArgs:
     config_reloader_image: str
     files: dict[str, str]  # alertmanager.yml and templates/*.tmpl
     secret_files: dict[str, pulumi.Output[str]]  # file name under SECRETS_DIR -> value
-    sns_credentials: dict[str, pulumi.Output[str]] = field(default_factory=dict)  # keys of SNS_ENV
+    sns_credentials_file: Optional[pulumi.Output[str]] = None  # an AWS shared-credentials file for SNS
     storage_class: Optional[str] = None
 
 
@@ -61,8 +60,10 @@ class Alertmanager(pulumi.ComponentResource):
         config_files = {path: text for path, text in args.files.items() if not path.startswith("templates/")}
         template_files = {path.removeprefix("templates/"): text for path, text in args.files.items() if path.startswith("templates/")}
         self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, args.namespace, args.files, child, label_name=NAME)
-        secret_values = {**args.secret_files, **args.sns_credentials}
-        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, secret_values, child, label_name=NAME)
+        secret_files = dict(args.secret_files)
+        if args.sns_credentials_file is not None:
+            secret_files[AWS_CREDENTIALS] = args.sns_credentials_file
+        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, secret_files, child, label_name=NAME)
         self.service_account = kube.service_account(NAME, COMPONENT, args.namespace, child)
 
         clustered = settings.replicas > 1
@@ -72,27 +73,20 @@ class Alertmanager(pulumi.ComponentResource):
             if clustered
             else ["--cluster.listen-address="]  # a single instance gossips with nobody
         )
-        env = [
-            k8s.core.v1.EnvVarArgs(
-                name="POD_IP",
-                value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="status.podIP")),
-            )
-        ] + [
-            k8s.core.v1.EnvVarArgs(
-                name=SNS_ENV[key],
-                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{NAME}-secrets", key=key)),
-            )
-            for key in sorted(args.sns_credentials)
-        ]
+        env = [kube.env_from_field("POD_IP", "status.podIP")]
+        if args.sns_credentials_file:
+            # SNS signs with AWS keys that Alertmanager reads through the AWS SDK: from a credentials
+            # file in the mounted Secret here, else from the pod's IAM role.
+            env.append(k8s.core.v1.EnvVarArgs(name="AWS_SHARED_CREDENTIALS_FILE", value=f"{SECRETS_DIR}/{AWS_CREDENTIALS}"))
         ports = [k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)]
         if clustered:
             ports += [
                 k8s.core.v1.ContainerPortArgs(name="mesh-tcp", container_port=CLUSTER_PORT, protocol="TCP"),
                 k8s.core.v1.ContainerPortArgs(name="mesh-udp", container_port=CLUSTER_PORT, protocol="UDP"),
             ]
-        alertmanager = k8s.core.v1.ContainerArgs(
-            name="alertmanager",
-            image=settings.image,
+        alertmanager = kube.container(
+            "alertmanager",
+            settings.image,
             args=[
                 f"--config.file={CONFIG_DIR}/alertmanager.yml",
                 "--storage.path=/alertmanager",
@@ -111,7 +105,6 @@ class Alertmanager(pulumi.ComponentResource):
                 kube.mount("data", "/alertmanager", read_only=False),
             ],
             resources=kube.resources_of(settings),
-            security_context=kube.container_security_context(),
             liveness_probe=kube.http_probe("/-/healthy", "web"),
             readiness_probe=kube.http_probe("/-/ready", "web", initial_delay=3, period=5, failure_threshold=3),
         )
@@ -121,7 +114,6 @@ class Alertmanager(pulumi.ComponentResource):
             f"http://127.0.0.1:{WEB_PORT}/-/reload",
             RELOADER_PORT,
         )
-        file_secrets = sorted(args.secret_files)
         volumes = [
             kube.config_map_volume("config", f"{NAME}-config", config_files),
             k8s.core.v1.VolumeArgs(
@@ -131,7 +123,7 @@ class Alertmanager(pulumi.ComponentResource):
                     items=[k8s.core.v1.KeyToPathArgs(key=kube.FileSet.key(f"templates/{path}"), path=path) for path in sorted(template_files)],
                 ),
             ),
-            kube.secret_volume("secrets", f"{NAME}-secrets", file_secrets),
+            kube.secret_volume("secrets", f"{NAME}-secrets", sorted(secret_files)),
         ]
         web = [kube.port("web", WEB_PORT)]
         mesh = [kube.port("mesh-tcp", CLUSTER_PORT), kube.port("mesh-udp", CLUSTER_PORT, "UDP")] if clustered else []
@@ -140,7 +132,7 @@ class Alertmanager(pulumi.ComponentResource):
         self.service = kube.service(NAME, COMPONENT, args.namespace, web, child)
         self.statefulset = k8s.apps.v1.StatefulSet(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, args.namespace),
+            metadata=kube.metadata(NAME, COMPONENT, args.namespace, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=settings.replicas,
                 service_name=HEADLESS,

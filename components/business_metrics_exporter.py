@@ -14,6 +14,7 @@ NAME = "business-metrics-exporter"
 COMPONENT = "business-metrics"
 PORT = 9450
 CONFIG_DIR = "/etc/exporter"
+SECRETS_DIR = "/etc/exporter/secrets"
 
 
 @dataclass
@@ -42,7 +43,8 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
         self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, args.config_files, child, label_name=NAME)
         self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, {"db-password": args.database_password}, child, label_name=NAME)
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)
-        # libpq reads the connection from PG* variables; only the password comes from the Secret.
+        # libpq reads the connection from PG* variables; the password is a file from the Secret,
+        # which the exporter reads at start (never an environment variable: those leak into dumps).
         env = [
             _env("PGHOST", settings.database_host),
             _env("PGPORT", str(settings.database_port)),
@@ -50,27 +52,23 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
             _env("PGUSER", settings.database_user),
             _env("PGSSLMODE", settings.database_ssl_mode),
             _env("PGAPPNAME", NAME),
-            k8s.core.v1.EnvVarArgs(
-                name="PGPASSWORD",
-                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=f"{NAME}-secrets", key="db-password")),
-            ),
+            _env("EXPORTER_DB_PASSWORD_FILE", f"{SECRETS_DIR}/db-password"),
         ]
-        container = k8s.core.v1.ContainerArgs(
-            name="exporter",
-            image=settings.image,
+        container = kube.container(
+            "exporter",
+            settings.image,
             args=["--config", f"{CONFIG_DIR}/config.yml", "--listen", f"0.0.0.0:{PORT}"],
             env=env,
             ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=PORT)],
-            volume_mounts=[kube.mount("config", CONFIG_DIR), kube.mount("tmp", "/tmp", read_only=False)],
+            volume_mounts=[kube.mount("config", CONFIG_DIR), kube.mount("secrets", SECRETS_DIR), kube.mount("tmp", "/tmp", read_only=False)],
             resources=kube.resources_of(settings),
-            security_context=kube.container_security_context(),
             liveness_probe=kube.http_probe("/healthz", "metrics"),
             # Ready means serving: a database outage must stay visible in its metrics, not hide the target.
             readiness_probe=kube.http_probe("/readyz", "metrics", initial_delay=3, period=5, failure_threshold=3),
         )
         self.deployment = k8s.apps.v1.Deployment(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, namespace),
+            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=settings.replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
@@ -81,7 +79,11 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
                         automount_service_account_token=False,
                         security_context=kube.pod_security_context(),
                         containers=[container],
-                        volumes=[kube.config_map_volume("config", f"{NAME}-config", args.config_files), kube.empty_dir("tmp", "64Mi")],
+                        volumes=[
+                            kube.config_map_volume("config", f"{NAME}-config", args.config_files),
+                            kube.secret_volume("secrets", f"{NAME}-secrets", ["db-password"]),
+                            kube.empty_dir("tmp", "64Mi"),
+                        ],
                     ),
                 ),
             ),

@@ -62,9 +62,9 @@ class Prometheus(pulumi.ComponentResource):
             volumes.append(kube.secret_volume("secrets", f"{NAME}-secrets", [secret_key]))
             mounts.append(kube.mount("secrets", SECRETS_DIR))
 
-        prometheus = k8s.core.v1.ContainerArgs(
-            name="prometheus",
-            image=settings.image,
+        prometheus = kube.container(
+            "prometheus",
+            settings.image,
             args=[
                 f"--config.file={CONFIG_DIR}/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
@@ -81,16 +81,10 @@ class Prometheus(pulumi.ComponentResource):
                 "--web.enable-admin-api",
                 "--enable-feature=expand-external-labels",
             ],
-            env=[
-                k8s.core.v1.EnvVarArgs(
-                    name="POD_NAME",
-                    value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(field_path="metadata.name")),
-                )
-            ],
+            env=[kube.env_from_field("POD_NAME", "metadata.name")],
             ports=[k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)],
             volume_mounts=mounts,
             resources=kube.resources_of(settings),
-            security_context=kube.container_security_context(),
             # Replaying a large WAL takes minutes: a startup probe keeps liveness from killing it meanwhile.
             startup_probe=kube.http_probe("/-/ready", "web", initial_delay=10, period=15, failure_threshold=60),
             liveness_probe=kube.http_probe("/-/healthy", "web", initial_delay=0),
@@ -109,7 +103,15 @@ class Prometheus(pulumi.ComponentResource):
         self.service = kube.service(NAME, COMPONENT, args.namespace, web, child, session_affinity="ClientIP")
         self.statefulset = k8s.apps.v1.StatefulSet(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, args.namespace),
+            metadata=kube.metadata(
+                NAME,
+                COMPONENT,
+                args.namespace,
+                annotations=kube.skip_checks(
+                    CKV_K8S_38="Kubernetes service discovery reads the API server with this token (get/list/watch only)",
+                    CKV_K8S_43=kube.PINNED_BY_TAG,
+                ),
+            ),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=settings.replicas,
                 service_name=HEADLESS,

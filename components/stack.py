@@ -24,6 +24,15 @@ from render.rules import render_rule_files
 EXPORTER_CONFIG = Path(__file__).resolve().parent.parent / "exporter" / "config.yml"
 
 
+def aws_credentials_file(secrets: dict[str, pulumi.Output[str]]):
+    """An AWS shared-credentials file for SNS from the two key secrets; None to use the pod's role."""
+    if "snsAccessKeyId" not in secrets:
+        return None
+    return pulumi.Output.format(
+        "[default]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n", secrets["snsAccessKeyId"], secrets["snsSecretAccessKey"]
+    )
+
+
 class MonitoringStack(pulumi.ComponentResource):
     """Everything in the `monitoring` namespace; its attributes are the components."""
 
@@ -58,11 +67,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 config_reloader_image=settings.config_reloader.image,
                 files=render_alertmanager_files(settings),
                 secret_files={file: secrets[key] for file, key in SECRET_FILES.items() if key in secrets},
-                sns_credentials={
-                    file: secrets[key]
-                    for file, key in {"aws-access-key-id": "snsAccessKeyId", "aws-secret-access-key": "snsSecretAccessKey"}.items()
-                    if key in secrets
-                },
+                sns_credentials_file=aws_credentials_file(secrets),
                 storage_class=settings.storage_class,
             ),
             opts=after_namespace(),

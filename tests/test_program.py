@@ -126,7 +126,7 @@ def test_alertmanager_reads_every_credential_from_its_secret(runs):
     spec = runs["production"].get("StatefulSet", "alertmanager").manifest["spec"]["template"]["spec"]
     secret_volume = next(v for v in spec["volumes"] if v["name"] == "secrets")
     secret = runs["production"].get("Secret", "alertmanager-secrets").manifest
-    assert {item["key"] for item in secret_volume["secret"]["items"]} == set(secret["stringData"]) - {"aws-access-key-id", "aws-secret-access-key"}
+    assert {item["key"] for item in secret_volume["secret"]["items"]} == set(secret["stringData"])
     assert {"slack-webhook-url", "pagerduty-routing-key", "smtp-password"} <= set(secret["stringData"])
 
 
@@ -157,8 +157,10 @@ def test_grafana_provisions_both_datasources_by_uid(rendered):
 def test_the_exporter_gets_its_password_from_the_secret_only(runs):
     container = runs["production"].get("Deployment", "business-metrics-exporter").manifest["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in container["env"]}
-    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "business-metrics-exporter-secrets", "key": "db-password"}
-    assert "value" not in env["PGPASSWORD"]
+    assert "PGPASSWORD" not in env
+    assert env["EXPORTER_DB_PASSWORD_FILE"]["value"] == "/etc/exporter/secrets/db-password"
+    volumes = runs["production"].get("Deployment", "business-metrics-exporter").manifest["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "secrets", "secret": {"secretName": "business-metrics-exporter-secrets", "defaultMode": 0o440, "items": [{"key": "db-password", "path": "db-password"}]}} in volumes
     assert env["PGHOST"]["value"] == "postgres-replica.platform.svc.cluster.local"
     service = runs["production"].get("Service", "business-metrics-exporter").manifest
     assert service["spec"]["ports"] == [{"name": "metrics", "port": 9450, "targetPort": "metrics", "protocol": "TCP"}]
