@@ -81,8 +81,8 @@ def _targets_row(board: Board) -> None:
             min_value=0,
         ),
         table_panel(
-            "Targets down",
-            "Every scrape target that did not answer its last scrape.",
+            "Unreachable targets",
+            "Every scrape target that did not answer its last scrape, with its job and instance.",
             units.NoUnit,
             Query(f"{up} == 0"),
             hidden_columns=("Time", "Value", "__name__"),
