@@ -6,6 +6,7 @@ request histogram: a 30-day availability over raw buckets is the heavy query tho
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders import gauge, stat, timeseries
 from grafana_foundation_sdk.models import units
 
 from components.settings import Settings
@@ -27,7 +28,7 @@ def _percent(ratio: float) -> str:
     return f"{ratio * 100:g}%"
 
 
-def instances_up_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> object:
+def instances_up_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> stat.Panel:
     return stat_panel(
         "Instances up",
         f"Scrape targets of {sla.job} answering now; 0 pages ({alerts.SERVICE_DOWN[sla.service]}).",
@@ -40,7 +41,7 @@ def instances_up_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> object
     )
 
 
-def availability_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> object:
+def availability_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> stat.Panel:
     return stat_panel(
         "Availability (30d)",
         f"Share of non-5xx requests over 30 days; SLA {_percent(sla.availability)}.",
@@ -53,7 +54,7 @@ def availability_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> object
     )
 
 
-def latency_compliance_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> object:
+def latency_compliance_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> stat.Panel:
     return stat_panel(
         f"Requests under {sla.p95_latency_seconds * 1000:g}ms (30d)",
         f"Share of requests faster than {sla.p95_latency_seconds * 1000:g}ms over 30 days; "
@@ -67,7 +68,7 @@ def latency_compliance_stat(settings: Settings, sla: ServiceSLA, w: int = 4) -> 
     )
 
 
-def error_rate_stat(sla: ServiceSLA, w: int = 4) -> object:
+def error_rate_stat(sla: ServiceSLA, w: int = 4) -> stat.Panel:
     return stat_panel(
         "Error rate (5m)",
         f"Share of 5xx responses over the last 5 minutes; SLA at most {_percent(sla.max_error_rate)}.",
@@ -79,7 +80,7 @@ def error_rate_stat(sla: ServiceSLA, w: int = 4) -> object:
     )
 
 
-def p95_stat(sla: ServiceSLA, w: int = 4) -> object:
+def p95_stat(sla: ServiceSLA, w: int = 4) -> stat.Panel:
     return stat_panel(
         "P95 latency (5m)",
         f"95th percentile response time over the last 5 minutes; SLA below {sla.p95_latency_seconds * 1000:g}ms.",
@@ -90,7 +91,7 @@ def p95_stat(sla: ServiceSLA, w: int = 4) -> object:
     )
 
 
-def error_budget_gauge(settings: Settings, sla: ServiceSLA, w: int = 4, h: int = 6) -> object:
+def error_budget_gauge(settings: Settings, sla: ServiceSLA, w: int = 4, h: int = 6) -> gauge.Panel:
     return gauge_panel(
         "Error budget remaining (30d)",
         "Share of the 30-day error budget left, per SLO; negative when overspent.",
@@ -105,7 +106,7 @@ def error_budget_gauge(settings: Settings, sla: ServiceSLA, w: int = 4, h: int =
     )
 
 
-def request_rate_timeseries(sla: ServiceSLA, w: int = 8) -> object:
+def request_rate_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
     return timeseries_panel(
         "Request rate",
         "HTTP requests per second served by the service (all instances).",
@@ -116,7 +117,7 @@ def request_rate_timeseries(sla: ServiceSLA, w: int = 8) -> object:
     )
 
 
-def error_rate_timeseries(sla: ServiceSLA, w: int = 8) -> object:
+def error_rate_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
     return timeseries_panel(
         "Error rate",
         f"Share of 5xx responses; the dashed line is the SLA limit of {_percent(sla.max_error_rate)}.",
@@ -128,7 +129,7 @@ def error_rate_timeseries(sla: ServiceSLA, w: int = 8) -> object:
     )
 
 
-def latency_timeseries(sla: ServiceSLA, w: int = 8) -> object:
+def latency_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
     return timeseries_panel(
         "Latency P50 / P95 / P99",
         f"Response time percentiles over 5 minutes; the dashed line is the P95 SLA of {sla.p95_latency_seconds * 1000:g}ms.",
@@ -143,7 +144,7 @@ def latency_timeseries(sla: ServiceSLA, w: int = 8) -> object:
     )
 
 
-def availability_timeseries(sla: ServiceSLA, w: int = 12) -> object:
+def availability_timeseries(sla: ServiceSLA, w: int = 12) -> timeseries.Panel:
     return timeseries_panel(
         "Availability (1h window)",
         f"Share of non-5xx requests over a sliding hour; the dashed line is the SLA of {_percent(sla.availability)}.",
@@ -156,7 +157,7 @@ def availability_timeseries(sla: ServiceSLA, w: int = 12) -> object:
     )
 
 
-def burn_rate_timeseries(settings: Settings, sla: ServiceSLA, w: int = 12) -> object:
+def burn_rate_timeseries(settings: Settings, sla: ServiceSLA, w: int = 12) -> timeseries.Panel:
     return timeseries_panel(
         "Error budget burn rate (1h / 6h)",
         "How fast the error budget is spent: 1 uses it up in exactly 30 days; above 1 it runs out early.",

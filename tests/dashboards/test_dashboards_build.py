@@ -14,7 +14,7 @@ from render.dashboards import render_dashboards
 from render.dashboards.layout import to_json
 from render.dashboards.queries import panels
 
-from conftest import STACKS
+STACKS = ("production", "staging", "dev")
 
 EXPECTED = {
     "executive": {"waqiti-financial-overview", "waqiti-sla-compliance", "waqiti-security-overview"},

@@ -15,7 +15,7 @@ from render.dashboards.queries import (
     selectors,
 )
 
-from conftest import CONTRACT, contract_metrics, upstream_metrics
+from metric_catalogue import CONTRACT, contract_metrics, upstream_metrics
 
 
 def _all_queries(dashboards):
