@@ -1,0 +1,339 @@
+"""Business intelligence dashboards: Revenue Analytics, User Analytics, Risk Management."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import units
+
+from components.settings import Settings
+from render.dashboards import alerts
+from render.dashboards.layout import Board
+from render.dashboards.panels import (
+    Query,
+    bar_gauge_panel,
+    firing_alerts_table,
+    lower_limit,
+    stat_panel,
+    timeseries_panel,
+    upper_limit,
+)
+from render.dashboards.targets import (
+    FRAUD_FALSE_POSITIVE_RATE_MAX,
+    FRAUD_MODEL_ACCURACY_MIN,
+    REGISTRATIONS_PER_HOUR_MIN,
+    REVENUE_VS_7D_AVERAGE_MIN,
+)
+from render.dashboards.variables import BY_CURRENCY, currency_variable, eq, select
+
+FOLDER = "business-intelligence"
+RATE = "$__rate_interval"
+SUBSCRIPTION = eq("source", "subscription")  # the `source` of revenue_total that subscriptions book
+
+
+def revenue_analytics(settings: Settings) -> model.Dashboard:
+    revenue = select("revenue_total", BY_CURRENCY)
+    subscriptions = select("revenue_total", SUBSCRIPTION, BY_CURRENCY)
+    fees = select("fee_collection_total", BY_CURRENCY)
+    board = Board(
+        settings,
+        name="revenue-analytics",
+        title="Revenue Analytics",
+        description="Revenue against its 7-day average, fee collection by type and subscription revenue, per currency.",
+        folder=FOLDER,
+        variables=[currency_variable()],
+        time_from="now-7d",
+    )
+    board.row("Revenue").add(
+        stat_panel(
+            "Revenue today vs 7-day average",
+            "Revenue of the last 24 hours as a share of the daily average of the last 7 days, per currency; "
+            "the alert fires below 80%.",
+            units.PercentUnit,
+            Query(
+                f"sum by (currency) (increase({revenue}[1d])) / (sum by (currency) (increase({revenue}[7d])) / 7)",
+                "{{currency}}",
+            ),
+            thresholds=lower_limit(REVENUE_VS_7D_AVERAGE_MIN),
+            links=[alerts.runbook_link(settings, alerts.REVENUE_DROP)],
+            decimals=1,
+            w=8,
+            h=8,
+        ),
+        timeseries_panel(
+            "Daily revenue run rate vs 7-day average",
+            "Revenue of the last hour extrapolated to a day, against the average day of the last 7 days.",
+            units.Short,
+            Query(f"sum by (currency) (rate({revenue}[1h])) * 86400", "{{currency}} last hour"),
+            Query(f"sum by (currency) (rate({revenue}[7d])) * 86400", "{{currency}} 7-day average"),
+            min_value=0,
+            w=16,
+        ),
+        timeseries_panel(
+            "Revenue per hour by source",
+            "Revenue per hour by source and currency.",
+            units.Short,
+            Query(f"sum by (source, currency) (rate({revenue}[{RATE}])) * 3600", "{{source}} {{currency}}"),
+            stacked=True,
+            min_value=0,
+        ),
+        bar_gauge_panel(
+            "Revenue by source (24h)",
+            "Revenue booked in the last 24 hours by source and currency.",
+            units.Short,
+            Query(f"sum by (source, currency) (increase({revenue}[24h]))", "{{source}} {{currency}}"),
+            min_value=0,
+        ),
+    )
+    board.row("Fees").add(
+        timeseries_panel(
+            "Fees collected per hour by type",
+            "Fees collected per hour by fee type and currency.",
+            units.Short,
+            Query(f"sum by (fee_type, currency) (rate({fees}[{RATE}])) * 3600", "{{fee_type}} {{currency}}"),
+            stacked=True,
+            min_value=0,
+        ),
+        bar_gauge_panel(
+            "Fees by type (24h)",
+            "Fees collected in the last 24 hours by fee type and currency.",
+            units.Short,
+            Query(f"sum by (fee_type, currency) (increase({fees}[24h]))", "{{fee_type}} {{currency}}"),
+            min_value=0,
+        ),
+    )
+    board.row("Subscriptions").add(
+        stat_panel(
+            "Subscription revenue (30d)",
+            "Subscription revenue of the last 30 days, per currency.",
+            units.Short,
+            Query(f"sum by (currency) (increase({subscriptions}[30d]))", "{{currency}}"),
+            sparkline=False,
+            w=6,
+        ),
+        stat_panel(
+            "Subscription share of revenue (30d)",
+            "Subscriptions' share of all revenue over the last 30 days, per currency.",
+            units.PercentUnit,
+            Query(
+                f"sum by (currency) (increase({subscriptions}[30d])) / sum by (currency) (increase({revenue}[30d]))",
+                "{{currency}}",
+            ),
+            sparkline=False,
+            decimals=1,
+            w=6,
+        ),
+        timeseries_panel(
+            "Subscription revenue per day",
+            "Subscription revenue per day, per currency.",
+            units.Short,
+            Query(f"sum by (currency) (rate({subscriptions}[{RATE}])) * 86400", "{{currency}}"),
+            min_value=0,
+        ),
+    )
+    return board.build()
+
+
+def user_analytics(settings: Settings) -> model.Dashboard:
+    registrations = select("user_registrations_total")
+    active = select("user_active_total")
+    kyc = select("user_verification_status")
+    board = Board(
+        settings,
+        name="user-analytics",
+        title="User Analytics",
+        description="Registration trends by source, active users and the KYC verification funnel.",
+        folder=FOLDER,
+        time_from="now-7d",
+    )
+    board.row("Registrations").add(
+        stat_panel(
+            "Registrations in the last hour",
+            "New users in the last hour; the alert fires below 10 per hour for 30 minutes.",
+            units.Short,
+            Query(f"sum(increase({registrations}[1h]))"),
+            thresholds=lower_limit(REGISTRATIONS_PER_HOUR_MIN),
+            links=[alerts.runbook_link(settings, alerts.USER_REGISTRATION_ANOMALY)],
+        ),
+        stat_panel(
+            "Registrations (24h)",
+            "New users in the last 24 hours.",
+            units.Short,
+            Query(f"sum(increase({registrations}[24h]))"),
+        ),
+        timeseries_panel(
+            "Registrations per hour",
+            "New users per hour, all sources; the dashed line is the 10 per hour anomaly floor.",
+            units.Short,
+            Query(f"sum(rate({registrations}[{RATE}])) * 3600", "registrations/h"),
+            thresholds=lower_limit(REGISTRATIONS_PER_HOUR_MIN),
+            links=[alerts.runbook_link(settings, alerts.USER_REGISTRATION_ANOMALY)],
+            min_value=0,
+        ),
+        timeseries_panel(
+            "Registrations per hour by source",
+            "New users per hour by acquisition source.",
+            units.Short,
+            Query(f"sum by (source) (rate({registrations}[{RATE}])) * 3600", "{{source}}"),
+            stacked=True,
+            min_value=0,
+        ),
+        timeseries_panel(
+            "Registrations per hour by user type",
+            "New users per hour by user type.",
+            units.Short,
+            Query(f"sum by (user_type) (rate({registrations}[{RATE}])) * 3600", "{{user_type}}"),
+            stacked=True,
+            min_value=0,
+        ),
+    )
+    board.row("Engagement").add(
+        stat_panel(
+            "Active users",
+            "Distinct active users over the last day, week and month.",
+            units.Short,
+            Query(f"max by (timeframe) ({active})", "{{timeframe}}"),
+            w=12,
+        ),
+        stat_panel(
+            "Stickiness (DAU / MAU)",
+            "Daily active users as a share of monthly active users.",
+            units.PercentUnit,
+            Query(f'max({select("user_active_total", eq("timeframe", "day"))})'
+                  f' / max({select("user_active_total", eq("timeframe", "month"))})'),
+            decimals=1,
+            w=12,
+        ),
+        timeseries_panel(
+            "Active users over time",
+            "Distinct active users over the last day, week and month.",
+            units.Short,
+            Query(f"max by (timeframe) ({active})", "{{timeframe}}"),
+            min_value=0,
+            w=24,
+        ),
+    )
+    board.row("KYC funnel").add(
+        bar_gauge_panel(
+            "Users by KYC status",
+            "Users at each step of KYC verification.",
+            units.Short,
+            Query(f"sum by (kyc_status) ({kyc})", "{{kyc_status}}"),
+            min_value=0,
+        ),
+        stat_panel(
+            "KYC verified share",
+            "Share of users whose KYC verification succeeded.",
+            units.PercentUnit,
+            Query(f'sum({select("user_verification_status", eq("kyc_status", "verified"))}) / sum({kyc})'),
+            decimals=1,
+            w=12,
+            h=8,
+        ),
+        timeseries_panel(
+            "KYC status over time",
+            "Users per KYC status over time.",
+            units.Short,
+            Query(f"sum by (kyc_status) ({kyc})", "{{kyc_status}}"),
+            stacked=True,
+            min_value=0,
+            w=24,
+        ),
+    )
+    return board.build()
+
+
+def risk_management(settings: Settings) -> model.Dashboard:
+    fraud_alerts = select("fraud_alerts_total")
+    accuracy = select("fraud_detection_accuracy")
+    false_positives = select("false_positive_rate")
+    kyc = select("user_verification_status")
+    board = Board(
+        settings,
+        name="risk-management",
+        title="Risk Management",
+        description="Fraud model accuracy and false positives, alert volume by model version, AML/KYC screening.",
+        folder=FOLDER,
+        alert_matchers=['team=~"fraud|compliance"'],
+        time_from="now-7d",
+    )
+    board.row("Fraud models").add(
+        bar_gauge_panel(
+            "Model accuracy by version",
+            "Accuracy of each fraud model version in service.",
+            units.PercentUnit,
+            Query(f"max by (model_version) ({accuracy})", "{{model_version}}"),
+            thresholds=lower_limit(FRAUD_MODEL_ACCURACY_MIN),
+            min_value=0,
+            max_value=1,
+        ),
+        bar_gauge_panel(
+            "False positive rate by detection type",
+            "Share of fraud detections later cleared as legitimate, per detection type.",
+            units.PercentUnit,
+            Query(f"max by (detection_type) ({false_positives})", "{{detection_type}}"),
+            thresholds=upper_limit(FRAUD_FALSE_POSITIVE_RATE_MAX),
+            min_value=0,
+            max_value=1,
+        ),
+        timeseries_panel(
+            "Model accuracy over time",
+            "Accuracy of each fraud model version.",
+            units.PercentUnit,
+            Query(f"max by (model_version) ({accuracy})", "{{model_version}}"),
+            thresholds=lower_limit(FRAUD_MODEL_ACCURACY_MIN),
+            max_value=1,
+        ),
+        timeseries_panel(
+            "False positive rate over time",
+            "False positive rate per detection type.",
+            units.PercentUnit,
+            Query(f"max by (detection_type) ({false_positives})", "{{detection_type}}"),
+            thresholds=upper_limit(FRAUD_FALSE_POSITIVE_RATE_MAX),
+            min_value=0,
+        ),
+    )
+    board.row("Alert volume").add(
+        timeseries_panel(
+            "Fraud alerts per hour by model version",
+            "Fraud alerts raised per hour by the model version that raised them.",
+            units.Short,
+            Query(f"sum by (model_version) (rate({fraud_alerts}[{RATE}])) * 3600", "{{model_version}}"),
+            stacked=True,
+            min_value=0,
+        ),
+        timeseries_panel(
+            "Fraud alerts per hour by risk level",
+            "Fraud alerts raised per hour by risk level.",
+            units.Short,
+            Query(f"sum by (risk_level) (rate({fraud_alerts}[{RATE}])) * 3600", "{{risk_level}}"),
+            stacked=True,
+            min_value=0,
+        ),
+    )
+    board.row("AML / KYC screening").add(
+        stat_panel(
+            "Screenings pending",
+            "Users whose KYC/AML screening has not concluded.",
+            units.Short,
+            Query(f'sum({select("user_verification_status", eq("kyc_status", "pending"))})'),
+        ),
+        stat_panel(
+            "Screenings rejected",
+            "Users whose KYC/AML screening was rejected.",
+            units.Short,
+            Query(f'sum({select("user_verification_status", eq("kyc_status", "rejected"))})'),
+        ),
+        timeseries_panel(
+            "Screening outcomes over time",
+            "Users per KYC/AML screening status.",
+            units.Short,
+            Query(f"sum by (kyc_status) ({kyc})", "{{kyc_status}}"),
+            stacked=True,
+            min_value=0,
+        ),
+        firing_alerts_table(alerts.runbook_data_link(settings), 'team=~"fraud|compliance"'),
+    )
+    return board.build()
+
+
+DASHBOARDS = (revenue_analytics, user_analytics, risk_management)
