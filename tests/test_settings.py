@@ -126,3 +126,11 @@ def test_pulumi_yaml_declares_every_setting_as_generated():
     assert config["alertingPagerdutyEnabled"]["type"] == "boolean"
     assert config["networkApiServerCidrs"]["type"] == "array"
     assert all(entry["description"] for key, entry in config.items() if not key.startswith("alerting")), "every setting is described"
+
+
+def test_readme_settings_table_is_up_to_date():
+    from tools import settings_table
+
+    readme = (ROOT / "README.md").read_text()
+    assert readme == settings_table.rewrite(readme), "run `python -m tools.settings_table`"
+    assert "| `prometheusReplicas` | integer | `2` | `2` | `1` | `1` |" in readme
