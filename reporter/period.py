@@ -23,7 +23,8 @@ class Period:
 
     @property
     def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
+        # not end - start: Python subtracts same-zone datetimes as wall-clock times, ignoring DST
+        return self.end.timestamp() - self.start.timestamp()
 
     @property
     def label(self) -> str:

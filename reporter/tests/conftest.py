@@ -2,6 +2,7 @@
 loopback, and an aiosmtpd SMTP sink that requires AUTH."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def s3(aws_env):
 @pytest.fixture
 def bucket(s3, request) -> str:
     """A fresh versioned bucket; with object lock enabled (as in production for reports)."""
-    name = f"bucket-{request.node.name.lower().replace('_', '-')[:40]}-{free_port()}"
+    name = f"bucket-{re.sub('[^a-z0-9]+', '-', request.node.name.lower())[:40]}-{free_port()}"
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     return name
@@ -89,17 +90,18 @@ class _Sink:
         self.messages: list = []       # (envelope, authenticated login)
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope, session.login_data))
+        self.messages.append((envelope, session.auth_data))
         return "250 OK"
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
-    return AuthResult(success=ok, handled=False)
+    return AuthResult(success=ok, handled=False, auth_data=auth_data.login)
 
 
 @pytest.fixture
 def smtp_sink():
+    """Plain SMTP (no TLS) that insists on AUTH; the job is configured with SMTP_SECURITY=none."""
     sink = _Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port(), authenticator=_authenticate,
                             auth_required=True, auth_require_tls=False)
