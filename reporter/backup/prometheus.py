@@ -26,11 +26,15 @@ SOURCE = "prometheus"
 
 def take_snapshot(prometheus_url: str, timeout: float = 300.0) -> str:
     response = requests.post(f"{prometheus_url}/api/v1/admin/tsdb/snapshot", timeout=timeout)
-    if response.status_code in (403, 404, 405):
-        raise RuntimeError(f"Prometheus at {prometheus_url} refused the snapshot ({response.status_code}): "
-                           "it must run with --web.enable-admin-api")
-    response.raise_for_status()
-    return response.json()["data"]["name"]
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or body.get("status") != "success":
+        error = body.get("error") or response.reason
+        hint = ": it must run with --web.enable-admin-api" if "admin APIs disabled" in str(error) else ""
+        raise RuntimeError(f"Prometheus at {prometheus_url} refused the snapshot ({response.status_code} {error}){hint}")
+    return body["data"]["name"]
 
 
 def backup_prometheus(client, settings: BackupSettings, prometheus_url: str, data_dir: Path) -> str:
