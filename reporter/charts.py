@@ -51,6 +51,7 @@ def availability_chart(report: Report) -> bytes:
     known = [s.availability * 100 for s in report.services if s.availability is not None]
     known += [s.target.availability * 100 for s in report.services if s.target]
     axes.set_ylim(max(0.0, min(known) - 0.5) if known else 0, 100.05)
+    axes.set_xlim(-0.5, len(names) - 0.5)
     axes.set_xticks(range(len(names)), names)
     axes.set_ylabel("availability %  (dashed: target)")
     return _png(figure)

@@ -100,7 +100,7 @@ def _sla_section(report: Report) -> Section:
                "Error rate", "P50", "P95", "P99", "Budget consumed", "Budget remaining", "Data coverage",
                "Status"], [_service_row(s) for s in services]),
         Paragraph("Availability is the lower of the request success ratio (non-5xx responses) and the uptime "
-                  "(minutes with at least one instance up). The error budget is 1 − target over this period. "
+                  "(minutes with at least one instance up). The error budget is (1 - target) of this period. "
                   "Data coverage is the share of the period with samples; 'no data' is never counted as up."),
         Chart("availability", "Availability against target"),
         Chart("error_rate", "Error-rate trend"),
