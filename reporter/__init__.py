@@ -1,0 +1,1 @@
+"""Waqiti SLA reporter and backup jobs (run as Kubernetes CronJobs): `python -m reporter --help`."""

@@ -1,0 +1,46 @@
+"""Business summaries for the period, per currency (amounts are never added across currencies)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reporter.period import Period
+from reporter.promapi import PrometheusAPI
+from reporter.queries import increase_windows, totals_by
+
+
+@dataclass(frozen=True)
+class BusinessSummary:
+    # None means the metric had no samples in the period ("no data"), unlike an empty-but-present 0.
+    transactions: dict[str, dict[str, float]] | None   # currency -> status -> count
+    transaction_amount: dict[str, float] | None        # currency -> amount processed
+    revenue: dict[str, float] | None                   # currency -> revenue
+    fees: dict[str, float] | None                      # currency -> fees collected
+    registrations: dict[str, float] | None             # user_type -> registrations
+    fraud_alerts: dict[str, float] | None              # risk_level -> alerts
+
+    @property
+    def currencies(self) -> list[str]:
+        found = set()
+        for table in (self.transactions, self.transaction_amount, self.revenue, self.fees):
+            found |= set(table or {})
+        return sorted(found)
+
+
+def _single(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
+    totals = totals_by(increase_windows(api, metric, (label,), period), label)
+    return {key[0]: value for key, value in sorted(totals.items())} if totals else None
+
+
+def collect_business(api: PrometheusAPI, period: Period) -> BusinessSummary:
+    by_status = totals_by(increase_windows(api, "payment_transactions_total", ("currency", "status"), period),
+                          "currency", "status")
+    transactions: dict[str, dict[str, float]] = {}
+    for (currency, status), value in sorted(by_status.items()):
+        transactions.setdefault(currency, {})[status] = value
+    return BusinessSummary(
+        transactions=transactions or None,
+        transaction_amount=_single(api, period, "payment_transaction_amount_sum", "currency"),
+        revenue=_single(api, period, "revenue_total", "currency"),
+        fees=_single(api, period, "fee_collection_total", "currency"),
+        registrations=_single(api, period, "user_registrations_total", "user_type"),
+        fraud_alerts=_single(api, period, "fraud_alerts_total", "risk_level"))

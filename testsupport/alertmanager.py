@@ -1,0 +1,82 @@
+"""A real Alertmanager (Debian's 0.25) on 127.0.0.1, for tests and the local stack.
+
+    from testsupport.alertmanager import AlertmanagerServer
+
+    with AlertmanagerServer(config=yaml_text) as am:     # free port, waits until /-/ready
+        requests.get(am.url + "/api/v2/silences")
+    # leaving the block stops it and deletes its storage
+
+A single instance runs with clustering disabled (--cluster.listen-address=). For clustered peers,
+pass `cluster_port` on each and `peers=[...]` ("127.0.0.1:PORT"); they gossip on loopback.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from testsupport.ports import free_port
+from testsupport.process import ServerProcess
+
+MINIMAL_CONFIG = """\
+route:
+  receiver: blackhole
+receivers:
+  - name: blackhole
+"""
+
+
+def alertmanager_binary() -> str:
+    path = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if not path:
+        raise FileNotFoundError("alertmanager not found: install Debian's prometheus-alertmanager "
+                                "(make debian-packages)")
+    return path
+
+
+class AlertmanagerServer:
+    def __init__(self, config: str = MINIMAL_CONFIG, port: int | None = None,
+                 cluster_port: int | None = None, peers: tuple[str, ...] = (),
+                 extra_args: tuple[str, ...] = ()):
+        self.port = port or free_port()
+        self.cluster_port = cluster_port
+        self._work_dir = Path(tempfile.mkdtemp(prefix="alertmanager-"))
+        self.config_path = self._work_dir / "alertmanager.yml"
+        self.config_path.write_text(config)
+        cluster = ([f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+                    "--cluster.peer-timeout=500ms", *(f"--cluster.peer={p}" for p in peers)]
+                   if cluster_port else ["--cluster.listen-address="])
+        argv = [alertmanager_binary(),
+                f"--config.file={self.config_path}",
+                f"--storage.path={self._work_dir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                *cluster, *extra_args]
+        self._process = ServerProcess(argv, self._work_dir / "alertmanager.log", f"{self.url}/-/ready")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "AlertmanagerServer":
+        self._process.start()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        self._process.wait_ready(timeout)
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def log(self) -> str:
+        return self._process.log_tail(200)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def __enter__(self) -> "AlertmanagerServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()

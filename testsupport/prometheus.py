@@ -1,0 +1,97 @@
+"""A real Prometheus (Debian's 2.42) on 127.0.0.1, for tests, the local stack and benchmarks.
+
+    from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics
+
+    create_blocks_from_openmetrics(text, data_dir)        # synthetic history, via promtool
+    with PrometheusServer(data_dir=data_dir) as prom:      # free port, waits until /-/ready
+        requests.get(prom.url + "/api/v1/query", params={"query": "up"})
+    # leaving the block stops it; a data_dir you passed is kept, a temporary one is deleted
+
+`config` is the prometheus.yml text (default: no scrape jobs). `admin_api=True` adds
+--web.enable-admin-api (TSDB snapshots). Retention is effectively unlimited so that historical
+synthetic data is not deleted at start-up.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from testsupport.ports import free_port
+from testsupport.process import ServerProcess
+
+EMPTY_CONFIG = "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"
+
+
+def prometheus_binary() -> str:
+    path = shutil.which("prometheus")
+    if not path:
+        raise FileNotFoundError("prometheus not found: install Debian's prometheus (make debian-packages)")
+    return path
+
+
+def create_blocks_from_openmetrics(openmetrics_text: str, data_dir: Path) -> None:
+    """Writes TSDB blocks for the samples in `openmetrics_text` (must end with '# EOF') into data_dir."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".om", delete=False) as source:
+        source.write(openmetrics_text)
+    try:
+        result = subprocess.run(
+            ["promtool", "tsdb", "create-blocks-from", "openmetrics", source.name, str(data_dir)],
+            capture_output=True, text=True)
+    finally:
+        Path(source.name).unlink()
+    if result.returncode != 0:
+        raise RuntimeError(f"promtool create-blocks-from failed:\n{result.stdout}\n{result.stderr}")
+
+
+class PrometheusServer:
+    def __init__(self, data_dir: Path | None = None, config: str = EMPTY_CONFIG,
+                 admin_api: bool = False, extra_args: tuple[str, ...] = (), port: int | None = None):
+        self.port = port or free_port()
+        self._work_dir = Path(tempfile.mkdtemp(prefix="prometheus-"))
+        self._owns_data_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir is not None else self._work_dir / "data"
+        self.config_path = self._work_dir / "prometheus.yml"
+        self.config_path.write_text(config)
+        argv = [prometheus_binary(),
+                f"--config.file={self.config_path}",
+                f"--storage.tsdb.path={self.data_dir}",
+                "--storage.tsdb.retention.time=100y",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+                *(["--web.enable-admin-api"] if admin_api else []),
+                *extra_args]
+        self._process = ServerProcess(argv, self._work_dir / "prometheus.log", f"{self.url}/-/ready")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "PrometheusServer":
+        self._process.start()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        self._process.wait_ready(timeout)
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def log(self) -> str:
+        return self._process.log_tail(200)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self._owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def __enter__(self) -> "PrometheusServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
