@@ -7,7 +7,7 @@ CHECKOV_VENV ?= .checkov-venv
 STACK ?= production
 STACKS := production staging dev
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager postgresql prometheus-postgres-exporter poppler-utils
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: deps debian-packages venv checkov-venv render render-all test local bench clean
 
