@@ -1,11 +1,117 @@
-"""Prometheus rule files for a stack (placeholder until the alerting content lands)."""
+"""Prometheus rule files per stack: configs/prometheus/rules/*.yml + the SLO rules of configs/slo.yml.
 
+Pure Python (no Pulumi). The one place where every alert gets its links:
+  runbook_url   = {alerting.runbook_base_url}/<AlertName>.md   (pages in docs/runbooks/)
+  dashboard_url = <grafana URL>/d/<uid>                       (uid per rule file, see DASHBOARDS)
+The Prometheus component mounts the result at /etc/prometheus/rules/ (rule_files: /etc/prometheus/rules/*.yml).
+"""
+
+from __future__ import annotations
+
+import copy
 from pathlib import Path
+from typing import Iterator
 
-from components.settings import Settings
+import yaml
 
-RULES = Path(__file__).resolve().parent.parent / "configs" / "prometheus" / "rules"
+from render.slo import SLO_FILE, load_slo_spec, slo_rule_groups
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = ROOT / "configs" / "prometheus" / "rules"
+RUNBOOKS_DIR = ROOT / "docs" / "runbooks"
+SLO_RULE_FILE = "slo.yml"
+
+# Grafana dashboard uid an alert links to, by the rule file it lives in (uids of the dashboards
+# component: "waqiti-" + the board's name); a few alerts have a more specific board.
+DASHBOARDS = {
+    "payment.yml": "waqiti-payment-service",
+    "wallet.yml": "waqiti-wallet-service",
+    "business.yml": "waqiti-revenue-analytics",
+    "security.yml": "waqiti-security-overview",
+    "compliance.yml": "waqiti-security-overview",
+    "infrastructure.yml": "waqiti-infrastructure",
+    "kubernetes.yml": "waqiti-infrastructure",
+    "meta-monitoring.yml": "waqiti-monitoring-health",
+    "service.yml": "waqiti-infrastructure",
+    SLO_RULE_FILE: "waqiti-sla-compliance",
+}
+DASHBOARD_OF_ALERT = {
+    "UserRegistrationAnomaly": "waqiti-user-analytics",
+    "FraudHighRiskAlertSurge": "waqiti-risk-management",
+    "FraudModelAccuracyLow": "waqiti-risk-management",
+    "FraudModelFalsePositiveRateHigh": "waqiti-risk-management",
+}
 
 
-def render_rule_files(settings: Settings) -> dict[str, str]:
-    return {path.name: path.read_text() for path in sorted(RULES.glob("*.yml"))}
+def runbook_url(settings, alert: str) -> str:
+    return f"{settings.alerting.runbook_base_url.rstrip('/')}/{alert}.md"
+
+
+def grafana_url(settings) -> str:
+    scheme = "http" if settings.ingress.tls_mode == "none" else "https"
+    return f"{scheme}://{settings.grafana.host}"
+
+
+def dashboard_url(settings, uid: str) -> str:
+    return f"{grafana_url(settings)}/d/{uid}"
+
+
+def source_rule_files() -> dict[str, dict]:
+    """The hand-written rule files plus the generated SLO file, as data, before any per-stack links."""
+    files = {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(RULES_DIR.glob("*.yml"))}
+    if SLO_RULE_FILE in files:
+        raise ValueError(f"{RULES_DIR / SLO_RULE_FILE}: this name is reserved for the rules generated from {SLO_FILE}")
+    files[SLO_RULE_FILE] = {"groups": slo_rule_groups(load_slo_spec())}
+    return files
+
+
+def iter_alerts(files: dict[str, dict]) -> Iterator[tuple[str, str, dict]]:
+    """(file name, group name, alerting rule) for every alerting rule."""
+    for name, document in files.items():
+        for group in document.get("groups", []):
+            for rule in group.get("rules", []):
+                if "alert" in rule:
+                    yield name, group["name"], rule
+
+
+def _with_links(files: dict[str, dict], settings) -> dict[str, dict]:
+    files = copy.deepcopy(files)
+    for name, _group, rule in iter_alerts(files):
+        uid = DASHBOARD_OF_ALERT.get(rule["alert"]) or DASHBOARDS.get(name)
+        if uid is None:
+            raise ValueError(f"{name}: no dashboard for alert {rule['alert']}; add the file to render/rules.py DASHBOARDS")
+        annotations = rule.setdefault("annotations", {})
+        for key in ("runbook_url", "dashboard_url"):
+            if key in annotations:
+                raise ValueError(f"{name}: {rule['alert']} sets {key} by hand; render/rules.py adds it")
+        annotations["runbook_url"] = runbook_url(settings, rule["alert"])
+        annotations["dashboard_url"] = dashboard_url(settings, uid)
+    return files
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper, value: str):
+    # Multi-line PromQL stays a readable block, as in the source files.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+_Dumper.ignore_aliases = lambda self, data: True  # no &id001 anchors in files people read
+
+
+def dump_yaml(document) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)
+
+
+def render_rule_files(settings) -> dict[str, str]:
+    """File name -> YAML text of every Prometheus rule file of the stack."""
+    rendered = {}
+    for name, document in _with_links(source_rule_files(), settings).items():
+        origin = f"configs/prometheus/rules/{name}" if name != SLO_RULE_FILE else "configs/slo.yml (render/slo.py)"
+        header = f"# Generated by render/rules.py for {settings.environment} from {origin}. Do not edit.\n"
+        rendered[name] = header + dump_yaml(document)
+    return rendered

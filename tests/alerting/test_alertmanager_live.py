@@ -1,0 +1,189 @@
+"""The rendered production routing in a real Alertmanager (Debian's 0.25): inhibitions, and
+escalation stopped by a silence (the acknowledgement).
+
+Only the receivers' endpoints change (every receiver becomes a webhook to a local sink) and, for the
+escalation test, the route timings shrink (5m -> 2s, 15m -> 4s): the mechanism is the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+import yaml
+
+from conftest import route_nodes
+
+pytestmark = pytest.mark.slow
+
+SCALE = {"0s": "0s", "30s": "1s", "1m": "1s", "5m": "2s", "15m": "4s"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    """Records which receiver got which alerts."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, list[str]]] = []
+        calls = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                calls.append((self.path.strip("/"), sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "firing")))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def received(self, receiver: str) -> set[str]:
+        return {name for path, names in self.calls if path == receiver for name in names}
+
+
+@pytest.fixture
+def alertmanager(rendered_alertmanager, tmp_path):
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        pytest.fail("prometheus-alertmanager not installed (`make deps`)")
+    sink = Sink()
+    processes = []
+
+    def start(scale_timings: bool = False) -> str:
+        config = yaml.safe_load((rendered_alertmanager["production"] / "alertmanager.yml").read_text())
+        config["receivers"] = [
+            {"name": r["name"], "webhook_configs": [{"url": f"{sink.url}/{r['name']}", "send_resolved": False}]}
+            for r in config["receivers"]
+        ]
+        if scale_timings:
+            for _, route, _ in route_nodes(config["route"]):
+                for key in ("group_wait", "group_interval"):
+                    if key in route:
+                        route[key] = SCALE[route[key]]
+        path = tmp_path / "alertmanager.yml"
+        path.write_text(yaml.safe_dump(config))
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, f"--config.file={path}", f"--storage.path={tmp_path / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if requests.get(f"{url}/-/ready", timeout=1).ok:
+                    return url
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        process.kill()
+        pytest.fail("Alertmanager did not start: " + process.stderr.read().decode())
+
+    yield start, sink
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+    sink.server.shutdown()
+
+
+def post(url: str, *alerts: dict):
+    now = datetime.now(timezone.utc)
+    payload = [
+        {"labels": {"cluster": "waqiti-test", **labels}, "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat()}
+        for labels in alerts
+    ]
+    requests.post(f"{url}/api/v2/alerts", json=payload, timeout=5).raise_for_status()
+
+
+def muted(url: str) -> dict[str, bool]:
+    alerts = requests.get(f"{url}/api/v2/alerts", timeout=5).json()
+    return {f"{a['labels']['alertname']}/{a['labels'].get('service', '')}/{a['labels'].get('node', '')}": bool(a["status"]["inhibitedBy"]) for a in alerts}
+
+
+def A(name, severity, team, service, **extra):
+    return {"alertname": name, "severity": severity, "team": team, "service": service, **extra}
+
+
+def test_inhibitions(alertmanager):
+    start, _ = alertmanager
+    url = start()
+    post(
+        url,
+        A("PaymentServiceDown", "critical", "payment", "payment"),
+        A("PaymentFailureRateHigh", "critical", "payment", "payment"),
+        A("PaymentLatencyHigh", "warning", "platform", "payment"),
+        A("DatabaseConnectionPoolHigh", "warning", "platform", "payment", pool="main", pod="payment-0"),
+        A("WalletServiceDown", "critical", "wallet", "wallet"),
+        A("WalletBalanceInconsistency", "critical", "wallet", "wallet"),
+        A("SLOErrorBudgetBurn", "warning", "wallet", "wallet", slo="latency", long_window="3d", short_window="6h"),
+        A("TargetDown", "warning", "sre", "user", job="waqiti-user-service"),
+        A("BusinessExporterStale", "warning", "sre", "business-exporter", group="revenue"),
+        A("RevenueDrop", "critical", "operations", "revenue", currency="USD"),
+        A("UserRegistrationAnomaly", "warning", "growth", "user"),
+        A("KycVerificationBacklogGrowing", "warning", "compliance", "user", kyc_status="pending"),
+        A("KubernetesNodeNotReady", "critical", "platform", "kubernetes-node", node="node-1"),
+        A("KubePodCrashLooping", "warning", "platform", "fraud", node="node-1", pod="fraud-1"),
+        A("KubePodCrashLooping", "warning", "platform", "ledger", node="node-2", pod="ledger-1"),
+    )
+    time.sleep(0.5)
+    assert muted(url) == {
+        # payment down mutes its symptoms, critical or not ...
+        "PaymentServiceDown/payment/": False,
+        "PaymentFailureRateHigh/payment/": True,
+        "PaymentLatencyHigh/payment/": True,
+        # ... but never a remediation trigger
+        "DatabaseConnectionPoolHigh/payment/": False,
+        # wallet down: the SLO ticket is muted, the money-integrity page is not
+        "WalletServiceDown/wallet/": False,
+        "WalletBalanceInconsistency/wallet/": False,
+        "SLOErrorBudgetBurn/wallet/": True,
+        # nothing critical for the user service
+        "TargetDown/user/": False,
+        # stale business data mutes business anomalies, not compliance
+        "BusinessExporterStale/business-exporter/": False,
+        "RevenueDrop/revenue/": True,
+        "UserRegistrationAnomaly/user/": True,
+        "KycVerificationBacklogGrowing/user/": False,
+        # a node down mutes the pods on it, only those
+        "KubernetesNodeNotReady/kubernetes-node/node-1": False,
+        "KubePodCrashLooping/fraud/node-1": True,
+        "KubePodCrashLooping/ledger/node-2": False,
+    }
+
+
+def test_a_silence_acknowledges_and_stops_the_escalation(alertmanager):
+    start, sink = alertmanager
+    url = start(scale_timings=True)  # level 2 and SMS after 2s (5m), level 3 after 4s (15m)
+    post(url, A("PaymentServiceDown", "critical", "payment", "payment"), A("WalletServiceDown", "critical", "wallet", "wallet"))
+    time.sleep(1.0)
+    # On-call acknowledges the payment alert: a silence, before the 5-minute mark.
+    now = datetime.now(timezone.utc)
+    silence = {
+        "matchers": [{"name": "alertname", "value": "PaymentServiceDown", "isRegex": False, "isEqual": True}],
+        "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "createdBy": "on-call", "comment": "ack: investigating",
+    }
+    requests.post(f"{url}/api/v2/silences", json=silence, timeout=5).raise_for_status()
+    time.sleep(5.5)
+    both = {"PaymentServiceDown", "WalletServiceDown"}
+    assert sink.received("oncall-critical") == both  # level 1 at once, before the acknowledgement
+    for level in ("escalation-sms", "escalation-level2", "escalation-level3"):
+        assert sink.received(level) == {"WalletServiceDown"}, level
