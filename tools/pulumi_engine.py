@@ -42,6 +42,14 @@ def whole(value: Any) -> Any:
     return value
 
 
+def sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
+    return value
+
+
 def unwrap(value: Any) -> Any:
     """The value with every secret wrapper removed (what the cluster would receive)."""
     if is_secret(value):
@@ -68,9 +76,14 @@ class Resource:
         return self.type.rsplit(":", 1)[1]
 
     def manifest_order(self) -> dict:
-        """The inputs with apiVersion, kind and metadata first, as people write manifests."""
+        """The inputs with apiVersion, kind and metadata first, as people write manifests.
+
+        Everything below is sorted: the engine's maps come without a stable order, and a rendered
+        file must change only when its content does.
+        """
         first = ("apiVersion", "kind", "metadata")
-        return {**{key: self.inputs[key] for key in first if key in self.inputs}, **{k: v for k, v in self.inputs.items() if k not in first}}
+        ordered = sorted_keys(self.inputs)
+        return {**{key: ordered[key] for key in first if key in ordered}, **{k: v for k, v in ordered.items() if k not in first}}
 
     @property
     def manifest(self) -> dict:

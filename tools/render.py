@@ -63,7 +63,7 @@ def write(run: Run, out: Path) -> int:
             # Whatever the program passed, no Secret value is ever written out; the keys are.
             for field in ("data", "stringData"):
                 if field in resource.manifest:
-                    document[field] = {key: REDACTED for key in resource.manifest[field]}
+                    document[field] = {key: REDACTED for key in sorted(resource.manifest[field])}
         (out / "manifests" / manifest_name(resource)).write_text(yaml.safe_dump(document, sort_keys=False, width=120))
         if resource.kind == "ConfigMap":
             directory = config_map_dir(resource.inputs["metadata"]["name"])

@@ -14,7 +14,7 @@ from components.settings import Settings
 # The spec's critical financial, business and infrastructure alerts.
 PAYMENT_SERVICE_DOWN = "PaymentServiceDown"
 WALLET_SERVICE_DOWN = "WalletServiceDown"
-TRANSACTION_FAILURE_RATE_HIGH = "TransactionFailureRateHigh"
+PAYMENT_FAILURE_RATE_HIGH = "PaymentFailureRateHigh"
 WALLET_BALANCE_INCONSISTENCY = "WalletBalanceInconsistency"
 REVENUE_DROP = "RevenueDrop"
 USER_REGISTRATION_ANOMALY = "UserRegistrationAnomaly"

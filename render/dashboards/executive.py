@@ -62,7 +62,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
             units.PercentUnit,
             Query(f"sum(rate({failed}[1h])) / sum(rate({transactions}[1h]))"),
             thresholds=upper_limit(TRANSACTION_FAILURE_RATIO_MAX),
-            links=[alerts.runbook_link(settings, alerts.TRANSACTION_FAILURE_RATE_HIGH)],
+            links=[alerts.runbook_link(settings, alerts.PAYMENT_FAILURE_RATE_HIGH)],
             decimals=2,
         ),
         stat_panel(

@@ -156,7 +156,7 @@ def _payment_rows(settings: Settings) -> Callable[[Board], None]:
                     "{{currency}}",
                 ),
                 thresholds=upper_limit(TRANSACTION_FAILURE_RATIO_MAX),
-                links=[alerts.runbook_link(settings, alerts.TRANSACTION_FAILURE_RATE_HIGH)],
+                links=[alerts.runbook_link(settings, alerts.PAYMENT_FAILURE_RATE_HIGH)],
                 min_value=0,
             ),
             timeseries_panel(
