@@ -132,11 +132,21 @@ def http_probe(path: str, port: int | str, initial_delay: int = 10, period: int 
     )
 
 
-def service_account(name: str, component: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions, automount: bool = False) -> k8s.core.v1.ServiceAccount:
-    """A workload's own identity. Its API token is mounted only where the workload talks to the API server."""
+def service_account(
+    name: str,
+    component: str,
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    automount: bool = False,
+    annotations: Optional[dict[str, str]] = None,
+) -> k8s.core.v1.ServiceAccount:
+    """A workload's own identity. Its API token is mounted only where the workload talks to the API server.
+
+    `annotations` bind it to a cloud identity (e.g. IRSA's eks.amazonaws.com/role-arn).
+    """
     return k8s.core.v1.ServiceAccount(
         name,
-        metadata=metadata(name, component, namespace),
+        metadata=metadata(name, component, namespace, annotations=annotations),
         automount_service_account_token=automount,
         opts=opts,
     )

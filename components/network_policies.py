@@ -72,8 +72,10 @@ def flows(settings: Settings) -> dict[str, Policy]:
     all_namespaces = Peer(namespace="*")
     anywhere = Peer(cidr=ANYWHERE)
     prometheus, grafana, alertmanager = Peer(pods="prometheus"), Peer(pods="grafana"), Peer(pods="alertmanager")
+    sla_reporter = Peer(pods="sla-reporter")
     api_servers = tuple(Peer(cidr=cidr) for cidr in settings.network.api_server_cidrs)
-    grafana_settings = settings.grafana
+    grafana_settings, reporting = settings.grafana, settings.reporting
+    grafana_backup = (sla_reporter,) if reporting.enabled and reporting.grafana_backup_enabled else ()
 
     grafana_egress = [
         Rule((prometheus,), tcp(9090)),
@@ -89,7 +91,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
 
     policies = {
         "prometheus": Policy(
-            ingress=[Rule((ingress_controller, grafana, prometheus, Peer(pods="sla-reporter")), tcp(9090))],
+            ingress=[Rule((ingress_controller, grafana, prometheus, sla_reporter), tcp(9090))],
             egress=[
                 # Scrape targets live in every namespace, on whatever port they expose.
                 Rule((all_namespaces,)),
@@ -101,7 +103,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
         ),
         "alertmanager": Policy(
             ingress=[
-                Rule((ingress_controller, prometheus, grafana, Peer(pods="sla-reporter")), tcp(9093)),
+                Rule((ingress_controller, prometheus, grafana, sla_reporter), tcp(9093)),
                 Rule((alertmanager,), ((9094, "TCP"), (9094, "UDP"))),
             ],
             egress=[
@@ -110,12 +112,23 @@ def flows(settings: Settings) -> dict[str, Policy]:
                 Rule((anywhere,), tcp(443, smtp_port(settings))),
             ],
         ),
-        "grafana": Policy(ingress=[Rule((ingress_controller, prometheus, Peer(pods="grafana-image-renderer")), tcp(3000))], egress=grafana_egress),
+        "grafana": Policy(ingress=[Rule((ingress_controller, prometheus, Peer(pods="grafana-image-renderer")) + grafana_backup, tcp(3000))], egress=grafana_egress),
         "business-metrics-exporter": Policy(
             ingress=[Rule((prometheus,), tcp(9450))],
             egress=[Rule((all_namespaces, anywhere), tcp(settings.exporter.database_port))],
         ),
     }
+    if reporting.enabled:
+        # The report and backup jobs: Prometheus (queries; the admin API for snapshots), Alertmanager
+        # (silences), Grafana (its export), S3 and STS on 443, the mail relay. Nothing reaches them.
+        policies["sla-reporter"] = Policy(
+            egress=[
+                Rule((prometheus,), tcp(9090)),
+                Rule((alertmanager,), tcp(9093)),
+                Rule((anywhere,), tcp(443, smtp_port(settings))),
+            ]
+            + ([Rule((grafana,), tcp(3000))] if grafana_backup else [])
+        )
     if grafana_settings.image_renderer_enabled:
         policies["grafana-image-renderer"] = Policy(ingress=[Rule((grafana,), tcp(8081))], egress=[Rule((grafana,), tcp(3000))])
     return policies

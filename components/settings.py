@@ -19,7 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from reporter import schedule as report_schedule
 
 PROJECT = "waqiti-monitoring"
 
@@ -72,6 +74,19 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 Replicas = Annotated[int, Field(ge=1, le=10)]
 Percent = Annotated[float, Field(gt=0, le=100)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# The reporter's own validators, so preview refuses exactly what the job would refuse.
+Timezone = Annotated[str, AfterValidator(report_schedule.validate_timezone)]
+Cron = Annotated[str, AfterValidator(report_schedule.validate_cron)]
+# A list in the stack file, or a comma-separated string from `pulumi config set`.
+Recipients = Annotated[
+    list[Email],
+    BeforeValidator(lambda value: [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value),
+    AfterValidator(report_schedule.validate_recipients),
+]
+S3Bucket = Annotated[str, AfterValidator(_matches(re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')"))]
+S3Prefix = Annotated[str, AfterValidator(_matches(re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"), "an S3 key prefix without leading or trailing '/' (e.g. reports)"))]
+AwsRegion = Annotated[str, AfterValidator(_matches(re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$"), "an AWS region such as eu-west-2"))]
+IamRoleArn = Annotated[str, AfterValidator(_matches(re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"), "an IAM role ARN such as arn:aws:iam::123456789012:role/sla-reporter"))]
 
 
 class Group(BaseModel):
@@ -324,6 +339,61 @@ class NetworkSettings(Group):
     """Namespace of the cluster DNS (kube-dns pods)."""
 
 
+class ReportingSettings(Group):
+    """The SLA reports and the backups (reporter/), run as CronJobs. Mail goes from smtpSender via smtpSmarthost."""
+
+    enabled: bool = True
+    """Deploy the report and backup CronJobs."""
+    image: Image = "ghcr.io/waqiti/sla-reporter:0.1.0"
+    """SLA reporter image (built from reporter/), pinned to a version."""
+    timezone: Timezone = "UTC"
+    """IANA timezone of the reports' days, weeks and months, and of every job's schedule."""
+    daily_schedule: Cron = report_schedule.DEFAULT_SCHEDULES["daily"]
+    """Cron schedule of the daily SLA report (in reportingTimezone)."""
+    weekly_schedule: Cron = report_schedule.DEFAULT_SCHEDULES["weekly"]
+    """Cron schedule of the weekly business review (in reportingTimezone)."""
+    monthly_schedule: Cron = report_schedule.DEFAULT_SCHEDULES["monthly"]
+    """Cron schedule of the monthly compliance report (in reportingTimezone)."""
+    daily_recipients: Recipients = Field(default_factory=lambda: ["sre@example.com"])
+    """Who gets the daily SLA report (at least one address)."""
+    weekly_recipients: Recipients = Field(default_factory=lambda: ["sre@example.com"])
+    """Who gets the weekly business review (at least one address)."""
+    monthly_recipients: Recipients = Field(default_factory=lambda: ["compliance@example.com"])
+    """Who gets the monthly compliance report (at least one address)."""
+    s3_region: AwsRegion = "us-east-1"
+    """AWS region of the report and backup buckets."""
+    iam_role_arn: Optional[IamRoleArn] = None
+    """IAM role the jobs assume for S3 (IRSA annotation on their service account); unset = the node's role."""
+    report_bucket: S3Bucket = "waqiti-monitoring-reports"
+    """Versioned S3 bucket the reports are archived to."""
+    report_prefix: S3Prefix = "reports"
+    """Key prefix of the archived reports, e.g. reports/daily/2026/11/20/daily-sla-report-2026-11-20.pdf."""
+    report_object_lock_days: Annotated[int, Field(ge=0, le=36500)] = 0
+    """Days each report is locked in COMPLIANCE mode (bucket created with Object Lock); 0 = no lock."""
+    backup_bucket: S3Bucket = "waqiti-monitoring-backups"
+    """S3 bucket of the Prometheus, Grafana and Alertmanager backups."""
+    backup_prefix: S3Prefix = "backups"
+    """Key prefix of the backups, e.g. backups/prometheus/2026/11/20/prometheus-20261120T023000Z.tar.gz."""
+    backup_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Backups older than this many days are deleted after each successful backup."""
+    prometheus_backup_schedule: Cron = "30 2 * * *"
+    """Cron schedule of the Prometheus TSDB snapshot to S3 (in reportingTimezone)."""
+    grafana_backup_schedule: Cron = "45 2 * * *"
+    """Cron schedule of the Grafana export to S3 (in reportingTimezone)."""
+    alertmanager_backup_schedule: Cron = "15 * * * *"
+    """Cron schedule of the Alertmanager silences export to S3 (in reportingTimezone)."""
+    grafana_backup_enabled: bool = True
+    """Back up Grafana; needs the secret grafanaBackupToken, which exists only once Grafana runs."""
+    cpu_request: Quantity = "100m"
+    """CPU request of each job."""
+    cpu_limit: Quantity = "1000m"
+    """CPU limit of each job (charts, PDF and gzip are CPU-bound)."""
+    memory_request: Quantity = "256Mi"
+    """Memory request of each job."""
+    memory_limit: Quantity = "1Gi"
+    """Memory limit of each job."""
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -345,6 +415,7 @@ class Settings(Group):
     config_reloader: ConfigReloaderSettings = ConfigReloaderSettings()
     ingress: IngressSettings = IngressSettings()
     network: NetworkSettings = NetworkSettings()
+    reporting: ReportingSettings = ReportingSettings()
 
     @model_validator(mode="after")
     def _grafana_replicas_need_a_database(self):
@@ -383,6 +454,11 @@ SECRETS: tuple[SecretSpec, ...] = (
     SecretSpec("exporterDatabasePassword", "password of exporterDatabaseUser (read-only role)", lambda s: True),
     SecretSpec("remoteWritePassword", "password for prometheusRemoteWriteUrl", lambda s: s.prometheus.remote_write_username is not None),
     SecretSpec("ingressBasicAuthPassword", "basic-auth password of ingressBasicAuthUser; generated when unset"),
+    SecretSpec(
+        "grafanaBackupToken",
+        "Grafana service-account token (Admin role) for the Grafana backup; create it once Grafana runs",
+        lambda s: s.reporting.enabled and s.reporting.grafana_backup_enabled,
+    ),
 )
 SECRET_KEYS = frozenset(spec.key for spec in SECRETS)
 

@@ -15,6 +15,7 @@ from components.network_policies import NetworkPolicies
 from components.passwords import configured_or_generated
 from components.prometheus import Prometheus, PrometheusArgs
 from components.rbac import PrometheusRbac
+from components.reporting import SlaReporting, SlaReportingArgs
 from components.settings import StackConfig
 from render.alertmanager_config import SECRET_FILES, render_alertmanager_files
 from render.dashboards import render_dashboards
@@ -103,6 +104,13 @@ class MonitoringStack(pulumi.ComponentResource):
             ),
             opts=after_namespace(),
         )
+        self.reporting = None
+        if settings.reporting.enabled:
+            self.reporting = SlaReporting(
+                "sla-reporting",
+                SlaReportingArgs(settings=settings, smtp_password=secrets["smtpPassword"], grafana_token=secrets.get("grafanaBackupToken")),
+                opts=after_namespace(),
+            )
         self.network_policies = NetworkPolicies("network-policies", settings, ns, opts=after_namespace())
         self.basic_auth_password = configured_or_generated("ingress-basic-auth-password", secrets.get("ingressBasicAuthPassword"), parent=self)
         self.ingress = MonitoringIngress("ingress", settings, ns, self.basic_auth_password, opts=after_namespace())

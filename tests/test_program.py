@@ -254,7 +254,7 @@ def test_the_stack_is_one_component_per_concern(runs):
         [
             "waqiti:monitoring:Stack", "waqiti:monitoring:Namespace", "waqiti:monitoring:PrometheusRbac", "waqiti:monitoring:Prometheus",
             "waqiti:monitoring:Alertmanager", "waqiti:monitoring:Grafana", "waqiti:monitoring:BusinessMetricsExporter",
-            "waqiti:monitoring:NetworkPolicies", "waqiti:monitoring:Ingress",
+            "waqiti:monitoring:NetworkPolicies", "waqiti:monitoring:Ingress", "waqiti:monitoring:SlaReporting",
         ]
     )
 

@@ -50,14 +50,23 @@ def test_every_secret_value_is_a_pulumi_secret(run):
         assert is_secret(resource.inputs["stringData"]), resource.inputs["metadata"]["name"]
 
 
-def test_env_never_holds_a_literal_secret(run):
+def pod_specs(run):
     for resource in run.kubernetes():
         if resource.kind in {"Deployment", "StatefulSet"}:
-            for container in resource.manifest["spec"]["template"]["spec"]["containers"]:
-                for env in container.get("env", []):
-                    assert leaks(env.get("value", "")) == []
-                    if env["name"].endswith(("PASSWORD", "TOKEN", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID")):
-                        assert "secretKeyRef" in env["valueFrom"], env["name"]
+            yield resource.manifest["spec"]["template"]["spec"]
+        elif resource.kind == "CronJob":
+            yield resource.manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def test_env_never_holds_a_literal_secret(run):
+    specs = list(pod_specs(run))
+    assert len(specs) > 10  # the report and backup CronJobs too
+    for spec in specs:
+        for container in spec["containers"]:
+            for env in container.get("env", []):
+                assert leaks(env.get("value", "")) == []
+                if env["name"].endswith(("PASSWORD", "TOKEN", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID")):
+                    assert "secretKeyRef" in env["valueFrom"], env["name"]
 
 
 def test_outputs_hold_secrets_only_as_secrets(run):
