@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 class GroupRefresher:
     def __init__(self, group: GroupConfig, sources: list[Source], pool: psycopg_pool.ConnectionPool,
-                 health: Health, on_refresh: Callable[[], None], stop: threading.Event):
+                 health: Health, on_refresh: Callable[[], None], stop: threading.Event,
+                 connect_wait: float):
         self.group = group
+        self.connect_wait = connect_wait
         self.sources = sources
         self.pool = pool
         self.health = health
@@ -70,7 +72,8 @@ class GroupRefresher:
 
     def _refresh(self) -> int:
         processed = 0
-        with self.pool.connection(timeout=self.group.statement_timeout + 5) as conn:
+        # Waiting longer than a connection attempt takes would only slow down the outage report.
+        with self.pool.connection(timeout=self.connect_wait) as conn:
             with conn.transaction():
                 high = db_now = None
                 if self._incremental:

@@ -35,10 +35,12 @@ class Exporter:
         self.pool = make_pool(conninfo, config.connect_timeout, size=len(used_groups))
         self.refreshers = [
             GroupRefresher(config.groups[g], [s for s in self.sources if s.metric.group == g],
-                           self.pool, self.health, self.exposition.render, self.stop_event)
+                           self.pool, self.health, self.exposition.render, self.stop_event,
+                           connect_wait=config.connect_timeout + 1)
             for g in used_groups]
         self.http = HttpServer(host, port, make_app(lambda: self.exposition.body, self.liveness_problems))
         self._startup = threading.Thread(target=self._start_refreshing, name="startup", daemon=True)
+        self._ticker = threading.Thread(target=self._render_every_second, name="render", daemon=True)
 
     @property
     def port(self) -> int:
@@ -48,6 +50,7 @@ class Exporter:
         self.exposition.render()
         self.http.start()
         self._startup.start()
+        self._ticker.start()
         return self
 
     def wait(self) -> int:
@@ -72,6 +75,12 @@ class Exporter:
         stale = self.health.stale_loops({r.group.name: r.liveness_deadline for r in self.refreshers})
         problems += [f"refresh loop of group {g} is stuck" for g in stale]
         return problems
+
+    def _render_every_second(self) -> None:
+        """Refreshes re-render right away; this keeps time-based values (watermark lag, process
+        memory) current between refreshes and through an outage."""
+        while not self.stop_event.wait(1.0):
+            self.exposition.render()
 
     def _start_refreshing(self) -> None:
         delay = 1.0
