@@ -1,0 +1,124 @@
+"""The business metrics this exporter can produce: names, types and labels from
+docs/metrics-contract.md, and the shape of query that computes each one.
+
+The catalog is code on purpose: operators choose *where* the data lives (tables and columns, in the
+YAML mapping), never *what* a metric means or which labels it carries.
+
+Shapes:
+  events        counter/histogram over an append-only table, read incrementally past a timestamp
+                watermark; `value` (an SQL template over the roles) is summed or bucketed.
+  snapshot      gauge recomputed whole on each refresh (count, or sum of `value`, per label set).
+  active_users  gauge: users active within the last day, week and month.
+  ratio         gauge: share of reviewed rows (within a time window) whose outcome is in a set.
+  reconciliation gauge: wallets whose stored balance differs from the sum of their ledger entries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    type: str  # counter | gauge | histogram
+    help: str
+    shape: str
+    labels: tuple[str, ...] = ()
+    # Column roles besides the labels, each mapped to a column by the config. Every role lives in
+    # the metric's `table`, except those listed in `ledger_roles` (reconciliation only).
+    roles: tuple[str, ...] = ()
+    ledger_roles: tuple[str, ...] = ()
+    timestamp_role: str | None = None  # events: the watermark column
+    value: str | None = None  # SQL template over {role} placeholders; None means count rows
+    default_buckets: tuple[float, ...] = ()
+    required_buckets: tuple[float, ...] = ()  # histogram bounds the SLOs rely on
+
+    @property
+    def incremental(self) -> bool:
+        return self.shape == "events"
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.labels + self.roles + self.ledger_roles
+
+
+AMOUNT_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100000)
+LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60, 300)
+
+CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
+    # -- payments ---------------------------------------------------------------------------
+    MetricSpec(
+        "payment_transactions_total", "counter",
+        "Payment status changes, by the status entered (every payment enters pending first).",
+        shape="events", labels=("status", "currency", "payment_method"),
+        roles=("occurred_at",), timestamp_role="occurred_at"),
+    MetricSpec(
+        "payment_transaction_amount", "histogram",
+        "Amounts of created payments, in units of their currency.",
+        shape="events", labels=("currency",), roles=("created_at", "amount"),
+        timestamp_role="created_at", value="{amount}", default_buckets=AMOUNT_BUCKETS),
+    MetricSpec(
+        "payment_processing_time_seconds", "histogram",
+        "Time from a payment's creation to its completion or failure.",
+        shape="events", roles=("created_at", "completed_at"), timestamp_role="completed_at",
+        value="extract(epoch from {completed_at} - {created_at})",
+        default_buckets=LATENCY_BUCKETS, required_buckets=(0.2, 0.5)),
+    # -- wallets ----------------------------------------------------------------------------
+    MetricSpec(
+        "wallet_balance_total", "gauge",
+        "Sum of wallet balances per currency (never summed across currencies).",
+        shape="snapshot", labels=("currency", "user_type"), roles=("balance",), value="{balance}"),
+    MetricSpec(
+        "wallet_operations_total", "counter", "Wallet ledger operations, by operation type.",
+        shape="events", labels=("operation_type",), roles=("created_at",),
+        timestamp_role="created_at"),
+    MetricSpec(
+        "wallet_balance_changes", "counter",
+        "Money moved in and out of wallets (absolute ledger amounts), by currency and direction.",
+        shape="events", labels=("currency", "change_type"), roles=("created_at", "amount"),
+        timestamp_role="created_at", value="abs({amount})"),
+    MetricSpec(
+        "wallet_balance_reconciliation_failures", "gauge",
+        "Wallets whose stored balance differs from the sum of their ledger entries.",
+        shape="reconciliation", roles=("id", "balance"),
+        ledger_roles=("ledger_wallet_id", "ledger_amount")),
+    # -- revenue ----------------------------------------------------------------------------
+    MetricSpec(
+        "revenue_total", "counter", "Recognised revenue, by source and currency.",
+        shape="events", labels=("source", "currency"), roles=("recognized_at", "amount"),
+        timestamp_role="recognized_at", value="{amount}"),
+    MetricSpec(
+        "fee_collection_total", "counter", "Fees collected, by fee type and currency.",
+        shape="events", labels=("fee_type", "currency"), roles=("collected_at", "amount"),
+        timestamp_role="collected_at", value="{amount}"),
+    # -- users ------------------------------------------------------------------------------
+    MetricSpec(
+        "user_registrations_total", "counter", "User registrations, by source and user type.",
+        shape="events", labels=("source", "user_type"), roles=("created_at",),
+        timestamp_role="created_at"),
+    MetricSpec(
+        "user_active_total", "gauge", "Users active within the last day, week or month.",
+        shape="active_users", roles=("last_active_at",)),
+    MetricSpec(
+        "user_verification_status", "gauge", "Users by KYC verification status.",
+        shape="snapshot", labels=("kyc_status",)),
+    # -- fraud ------------------------------------------------------------------------------
+    MetricSpec(
+        "fraud_alerts_total", "counter", "Fraud alerts raised, by risk level and model version.",
+        shape="events", labels=("risk_level", "model_version"), roles=("created_at",),
+        timestamp_role="created_at"),
+    MetricSpec(
+        "fraud_detection_accuracy", "gauge",
+        "Share of reviewed fraud alerts confirmed as fraud (0-1), within the review window.",
+        shape="ratio", labels=("model_version",), roles=("reviewed_at", "outcome")),
+    MetricSpec(
+        "false_positive_rate", "gauge",
+        "Share of reviewed fraud alerts found to be false positives (0-1), within the review window.",
+        shape="ratio", labels=("detection_type",), roles=("reviewed_at", "outcome")),
+]}
+
+# user_active_total{timeframe}: fixed by the contract.
+ACTIVE_TIMEFRAMES = {"day": "1 day", "week": "7 days", "month": "30 days"}
+
+# Label value that stands for anything outside a label's allowlist (and for NULL).
+OTHER = "other"

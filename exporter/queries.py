@@ -1,0 +1,141 @@
+"""SQL for each metric shape, composed with psycopg.sql so configured names are always quoted
+identifiers and allowlists are literals: nothing from the config is pasted into SQL as text.
+
+Every query groups in the database and returns one row per label set, so what crosses the wire
+(and what the exporter holds in memory) depends on the label cardinality, never on table size.
+"""
+from __future__ import annotations
+
+from psycopg import sql
+
+from .catalog import ACTIVE_TIMEFRAMES, OTHER
+from .config import MetricConfig, TableName
+
+# The upper end of the next incremental window: `safety_lag` behind the database clock, and never
+# past the start of a transaction still open in this database (its rows, stamped no earlier than
+# its start, become visible only when it commits) unless it has been open longer than
+# `max_watermark_hold`. Needs pg_read_all_stats (e.g. pg_monitor) to see other roles' sessions;
+# without it xact_start reads NULL and only the safety lag applies.
+WATERMARK_HIGH = sql.SQL("""
+SELECT now(),
+       least(now() - make_interval(secs => %(lag)s),
+             greatest(now() - make_interval(secs => %(hold)s),
+                      coalesce((SELECT min(xact_start) FROM pg_stat_activity
+                                WHERE datname = current_database()
+                                  AND pid <> pg_backend_pid()
+                                  AND backend_type = 'client backend'
+                                  AND xact_start IS NOT NULL),
+                               'infinity')))
+""")
+
+CAN_SEE_ALL_SESSIONS = sql.SQL(
+    "SELECT pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')")
+
+
+def _table(name: TableName) -> sql.Composable:
+    return sql.Identifier(name.schema, name.name)
+
+
+def _column(metric: MetricConfig, role: str) -> sql.Composable:
+    return sql.Identifier(metric.columns[role])
+
+
+def _value(metric: MetricConfig) -> sql.Composable:
+    """The metric's value expression, its {role} placeholders replaced by quoted columns."""
+    template = metric.spec.value or "1"
+    return sql.SQL(template).format(**{
+        role: _column(metric, role) for role in metric.spec.all_roles if "{" + role + "}" in template})
+
+
+def _label_exprs(metric: MetricConfig) -> list[sql.Composable]:
+    """Each label column mapped through its allowlist: any other value (an email, a card number,
+    a typo) and NULL become 'other', inside the database, so they never reach the exporter."""
+    exprs = []
+    for label in metric.spec.labels:
+        column = _column(metric, label)
+        exprs.append(sql.SQL("CASE WHEN {col}::text = ANY({allowed}) THEN {col}::text "
+                             "ELSE {other} END").format(
+            col=column, allowed=sql.Literal(list(metric.allowlists[label])),
+            other=sql.Literal(OTHER)))
+    return exprs
+
+
+def _grouped(metric: MetricConfig, aggregates: list[sql.Composable], source: sql.Composable,
+             where: sql.Composable | None = None) -> sql.Composed:
+    labels = _label_exprs(metric)
+    query = sql.SQL("SELECT {columns} FROM {source}").format(
+        columns=sql.SQL(", ").join(labels + aggregates), source=source)
+    if where is not None:
+        query += sql.SQL(" WHERE ") + where
+    if labels:
+        query += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(
+            sql.SQL(str(i + 1)) for i in range(len(labels)))
+    return query
+
+
+def events_query(metric: MetricConfig, with_lower_bound: bool) -> sql.Composed:
+    """Rows of an append-only table stamped in [%(low)s, %(high)s): per label set the row count,
+    the sum of the value, and for histograms the cumulative count at each bucket bound.
+    Without the lower bound it is the full aggregate that seeds and recounts."""
+    ts = _column(metric, metric.spec.timestamp_role)
+    labels = _label_exprs(metric)
+    inner = [sql.SQL("{e} AS l{i}").format(e=e, i=sql.SQL(str(i))) for i, e in enumerate(labels)]
+    inner.append(sql.SQL("{v} AS v").format(v=_value(metric)) if metric.spec.value
+                 else sql.SQL("NULL::numeric AS v"))
+    conditions = [sql.SQL("{ts} < %(high)s").format(ts=ts)]
+    if with_lower_bound:
+        conditions.insert(0, sql.SQL("{ts} >= %(low)s").format(ts=ts))
+    rows = sql.SQL("SELECT {inner} FROM {table} WHERE {conditions}").format(
+        inner=sql.SQL(", ").join(inner), table=_table(metric.table),
+        conditions=sql.SQL(" AND ").join(conditions))
+
+    outer = [sql.SQL("l{i}").format(i=sql.SQL(str(i))) for i in range(len(labels))]
+    if metric.spec.value:
+        outer += [sql.SQL("count(v)"), sql.SQL("coalesce(sum(v), 0)")]
+    else:
+        outer += [sql.SQL("count(*)"), sql.SQL("0")]
+    if metric.spec.type == "histogram":
+        outer += [sql.SQL("count(*) FILTER (WHERE v <= {b})").format(b=sql.Literal(b))
+                  for b in metric.all_bucket_bounds()]
+    query = sql.SQL("SELECT {outer} FROM ({rows}) AS window_rows").format(
+        outer=sql.SQL(", ").join(outer), rows=rows)
+    if labels:
+        query += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(outer[:len(labels)])
+    return query
+
+
+def snapshot_query(metric: MetricConfig) -> sql.Composed:
+    aggregate = sql.SQL("coalesce(sum({v}), 0)").format(v=_value(metric)) \
+        if metric.spec.value else sql.SQL("count(*)")
+    return _grouped(metric, [aggregate], _table(metric.table))
+
+
+def active_users_query(metric: MetricConfig) -> sql.Composed:
+    last_active = _column(metric, "last_active_at")
+    counts = [sql.SQL("count(*) FILTER (WHERE {c} >= now() - {i}::interval)").format(
+        c=last_active, i=sql.Literal(interval)) for interval in ACTIVE_TIMEFRAMES.values()]
+    longest = max(ACTIVE_TIMEFRAMES.values(), key=lambda i: int(i.split()[0]))
+    return sql.SQL("SELECT {counts} FROM {t} WHERE {c} >= now() - {i}::interval").format(
+        counts=sql.SQL(", ").join(counts), t=_table(metric.table), c=last_active,
+        i=sql.Literal(longest))
+
+
+def ratio_query(metric: MetricConfig) -> sql.Composed:
+    outcome = sql.SQL("{c}::text").format(c=_column(metric, "outcome"))
+    aggregates = [
+        sql.SQL("count(*) FILTER (WHERE {o} = ANY({v}))").format(o=outcome, v=sql.Literal(list(values)))
+        for values in (metric.numerator, metric.denominator)]
+    where = sql.SQL("{ts} >= now() - make_interval(secs => {w})").format(
+        ts=_column(metric, "reviewed_at"), w=sql.Literal(metric.window))
+    return _grouped(metric, aggregates, _table(metric.table), where)
+
+
+def reconciliation_query(metric: MetricConfig) -> sql.Composed:
+    return sql.SQL("""
+SELECT count(*) FROM {wallets} w
+LEFT JOIN (SELECT {l_wallet} AS wallet_id, sum({l_amount}) AS total
+           FROM {ledger} GROUP BY {l_wallet}) l ON l.wallet_id = w.{id}
+WHERE w.{balance} IS DISTINCT FROM coalesce(l.total, 0)
+""").format(wallets=_table(metric.table), ledger=_table(metric.ledger_table),
+            id=_column(metric, "id"), balance=_column(metric, "balance"),
+            l_wallet=_column(metric, "ledger_wallet_id"), l_amount=_column(metric, "ledger_amount"))

@@ -1,0 +1,106 @@
+-- Reference schema of the platform tables the business metrics exporter reads.
+-- Operators whose tables or columns are named differently map them in config.yml (or expose a
+-- view with these columns); the exporter checks every mapped column at start.
+--
+-- What the exporter relies on:
+--   * event tables (payment_events, wallet_ledger, revenue_entries, fees, and users/fraud_alerts
+--     for their creation time) are append-only: a row, once committed, keeps its timestamp;
+--   * each such timestamp is set no earlier than the start of the inserting transaction
+--     (DEFAULT now() does exactly that), and has an index: incremental refreshes read one
+--     index range per interval;
+--   * columns such as email, account_number or card_last4 are never read as labels.
+-- Foreign keys are left out: the exporter does not depend on them.
+
+CREATE TABLE IF NOT EXISTS users (
+    id              bigserial PRIMARY KEY,
+    email           text NOT NULL,
+    source          text NOT NULL,             -- organic, referral, paid_ads, partner, ...
+    user_type       text NOT NULL,             -- personal, business, merchant
+    kyc_status      text NOT NULL DEFAULT 'pending',  -- pending, verified, rejected, expired
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    last_active_at  timestamptz
+);
+CREATE INDEX IF NOT EXISTS users_created_at_idx ON users (created_at);
+CREATE INDEX IF NOT EXISTS users_last_active_at_idx ON users (last_active_at);
+CREATE INDEX IF NOT EXISTS users_kyc_status_idx ON users (kyc_status);
+
+CREATE TABLE IF NOT EXISTS payments (
+    id              bigserial PRIMARY KEY,
+    user_id         bigint NOT NULL,
+    status          text NOT NULL,             -- pending, completed, failed, refunded
+    currency        text NOT NULL,             -- ISO 4217
+    payment_method  text NOT NULL,             -- card, bank_transfer, wallet, mobile_money, ...
+    amount          numeric(18, 2) NOT NULL,
+    card_last4      text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    completed_at    timestamptz                -- set once, when the payment completes or fails
+);
+CREATE INDEX IF NOT EXISTS payments_created_at_idx ON payments (created_at);
+CREATE INDEX IF NOT EXISTS payments_completed_at_idx ON payments (completed_at);
+
+-- Append-only status history: one row each time a payment enters a status (pending first).
+CREATE TABLE IF NOT EXISTS payment_events (
+    id              bigserial PRIMARY KEY,
+    payment_id      bigint NOT NULL,
+    status          text NOT NULL,
+    currency        text NOT NULL,
+    payment_method  text NOT NULL,
+    occurred_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS payment_events_occurred_at_idx ON payment_events (occurred_at);
+
+CREATE TABLE IF NOT EXISTS wallets (
+    id              bigserial PRIMARY KEY,
+    user_id         bigint NOT NULL,
+    account_number  text NOT NULL,
+    currency        text NOT NULL,
+    user_type       text NOT NULL,             -- the owner's type, kept on the wallet
+    balance         numeric(20, 2) NOT NULL DEFAULT 0,  -- must equal the sum of its ledger entries
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- Append-only: credits are positive amounts, debits negative.
+CREATE TABLE IF NOT EXISTS wallet_ledger (
+    id              bigserial PRIMARY KEY,
+    wallet_id       bigint NOT NULL,
+    operation_type  text NOT NULL,             -- deposit, withdrawal, transfer_in, transfer_out, payment, refund, fee
+    change_type     text NOT NULL,             -- credit, debit
+    currency        text NOT NULL,
+    amount          numeric(20, 2) NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS wallet_ledger_created_at_idx ON wallet_ledger (created_at);
+CREATE INDEX IF NOT EXISTS wallet_ledger_wallet_id_idx ON wallet_ledger (wallet_id);
+
+CREATE TABLE IF NOT EXISTS revenue_entries (
+    id              bigserial PRIMARY KEY,
+    source          text NOT NULL,             -- transaction_fees, subscriptions, fx_spread, interchange
+    currency        text NOT NULL,
+    amount          numeric(18, 2) NOT NULL,
+    recognized_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS revenue_entries_recognized_at_idx ON revenue_entries (recognized_at);
+
+CREATE TABLE IF NOT EXISTS fees (
+    id              bigserial PRIMARY KEY,
+    payment_id      bigint,
+    fee_type        text NOT NULL,             -- processing, fx_conversion, withdrawal, instant_transfer
+    currency        text NOT NULL,
+    amount          numeric(18, 2) NOT NULL,
+    collected_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS fees_collected_at_idx ON fees (collected_at);
+
+CREATE TABLE IF NOT EXISTS fraud_alerts (
+    id              bigserial PRIMARY KEY,
+    payment_id      bigint,
+    user_id         bigint,
+    risk_level      text NOT NULL,             -- low, medium, high, critical
+    model_version   text NOT NULL,
+    detection_type  text NOT NULL,             -- rule_based, ml_model, velocity, manual_review
+    outcome         text NOT NULL DEFAULT 'pending',  -- pending, confirmed_fraud, false_positive
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    reviewed_at     timestamptz
+);
+CREATE INDEX IF NOT EXISTS fraud_alerts_created_at_idx ON fraud_alerts (created_at);
+CREATE INDEX IF NOT EXISTS fraud_alerts_reviewed_at_idx ON fraud_alerts (reviewed_at);
