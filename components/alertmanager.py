@@ -138,17 +138,7 @@ class Alertmanager(pulumi.ComponentResource):
                 service_name=HEADLESS,
                 pod_management_policy="Parallel",
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(NAME, COMPONENT),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=NAME,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(),
-                        containers=[alertmanager, reloader],
-                        volumes=volumes,
-                        topology_spread_constraints=kube.spread_across_nodes(NAME),
-                    ),
-                ),
+                template=kube.pod_template(NAME, COMPONENT, [alertmanager, reloader], volumes, NAME, spread=True),
                 volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, args.storage_class)],
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),

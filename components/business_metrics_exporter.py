@@ -72,19 +72,16 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=settings.replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(NAME, COMPONENT),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=NAME,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(),
-                        containers=[container],
-                        volumes=[
-                            kube.config_map_volume("config", f"{NAME}-config", args.config_files),
-                            kube.secret_volume("secrets", f"{NAME}-secrets", ["db-password"]),
-                            kube.empty_dir("tmp", "64Mi"),
-                        ],
-                    ),
+                template=kube.pod_template(
+                    NAME,
+                    COMPONENT,
+                    [container],
+                    [
+                        kube.config_map_volume("config", f"{NAME}-config", args.config_files),
+                        kube.secret_volume("secrets", f"{NAME}-secrets", ["db-password"]),
+                        kube.empty_dir("tmp", "64Mi"),
+                    ],
+                    NAME,
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),

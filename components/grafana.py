@@ -118,17 +118,7 @@ class Grafana(pulumi.ComponentResource):
                 # A single replica on a ReadWriteOnce volume cannot surge: the new pod would wait for the disk.
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(type="RollingUpdate" if grafana.database_host else "Recreate"),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(NAME, COMPONENT, {"waqiti.io/config-digest": digest}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=NAME,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(),
-                        containers=[container],
-                        volumes=volumes,
-                        topology_spread_constraints=kube.spread_across_nodes(NAME),
-                    ),
-                ),
+                template=kube.pod_template(NAME, COMPONENT, [container], volumes, NAME, spread=True, annotations={"waqiti.io/config-digest": digest}),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.provisioning, self.secrets]),
         )
@@ -173,16 +163,7 @@ class Grafana(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(RENDERER)),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(RENDERER, COMPONENT),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=NAME,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(),
-                        containers=[container],
-                        volumes=[kube.empty_dir("tmp", "1Gi")],
-                    ),
-                ),
+                template=kube.pod_template(RENDERER, COMPONENT, [container], [kube.empty_dir("tmp", "1Gi")], NAME),
             ),
             opts=child,
         )

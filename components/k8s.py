@@ -263,6 +263,32 @@ def pod_metadata(name: str, component: str, annotations: Optional[dict[str, str]
     return k8s.meta.v1.ObjectMetaArgs(labels=labels(name, component), annotations=annotations)
 
 
+def pod_template(
+    name: str,
+    component: str,
+    containers: list[k8s.core.v1.ContainerArgs],
+    volumes: list[k8s.core.v1.VolumeArgs],
+    service_account_name: pulumi.Input[str],
+    mount_token: bool = False,
+    spread: bool = False,
+    annotations: Optional[dict[str, str]] = None,
+    **spec_fields,
+) -> k8s.core.v1.PodTemplateSpecArgs:
+    """The pod of a workload: restricted, its own service account, token mounted only when asked."""
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=pod_metadata(name, component, annotations),
+        spec=k8s.core.v1.PodSpecArgs(
+            service_account_name=service_account_name,
+            automount_service_account_token=mount_token,
+            security_context=pod_security_context(),
+            containers=containers,
+            volumes=volumes,
+            topology_spread_constraints=spread_across_nodes(name) if spread else None,
+            **spec_fields,
+        ),
+    )
+
+
 def config_reloader(image: str, watched: dict[str, str], reload_url: str, port: int) -> k8s.core.v1.ContainerArgs:
     """A sidecar that calls the server's reload endpoint when a mounted ConfigMap changes.
 

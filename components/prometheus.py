@@ -117,17 +117,15 @@ class Prometheus(pulumi.ComponentResource):
                 service_name=HEADLESS,
                 pod_management_policy="Parallel",
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(NAME, COMPONENT),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=args.service_account_name,
-                        automount_service_account_token=True,
-                        security_context=kube.pod_security_context(),
-                        containers=[prometheus, reloader],
-                        volumes=volumes,
-                        topology_spread_constraints=kube.spread_across_nodes(NAME),
-                        termination_grace_period_seconds=600,  # let the head block flush on shutdown
-                    ),
+                template=kube.pod_template(
+                    NAME,
+                    COMPONENT,
+                    [prometheus, reloader],
+                    volumes,
+                    args.service_account_name,
+                    mount_token=True,
+                    spread=True,
+                    termination_grace_period_seconds=600,  # let the head block flush on shutdown
                 ),
                 volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, args.storage_class)],
                 persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(

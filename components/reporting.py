@@ -234,17 +234,14 @@ class SlaReporting(pulumi.ComponentResource):
                     spec=k8s.batch.v1.JobSpecArgs(
                         backoff_limit=2,
                         active_deadline_seconds=job.active_deadline,
-                        template=k8s.core.v1.PodTemplateSpecArgs(
-                            metadata=kube.pod_metadata(NAME, COMPONENT),
-                            spec=k8s.core.v1.PodSpecArgs(
-                                restart_policy="Never",
-                                service_account_name=NAME,
-                                automount_service_account_token=False,
-                                security_context=kube.pod_security_context(),
-                                containers=[container],
-                                volumes=volumes,
-                                affinity=prometheus_volume_affinity() if job.needs_prometheus_data else None,
-                            ),
+                        template=kube.pod_template(
+                            NAME,
+                            COMPONENT,
+                            [container],
+                            volumes,
+                            NAME,
+                            restart_policy="Never",
+                            affinity=prometheus_volume_affinity() if job.needs_prometheus_data else None,
                         ),
                     ),
                 ),
