@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"exporter: configuration error: {exc}", file=sys.stderr)
         return 2
 
+    # Threads serving scrapes get the interpreter back within 1 ms of a refresh loop's work
+    # (the default 5 ms would show in the /metrics p99).
+    sys.setswitchinterval(0.001)
     host, port = args.listen
     try:
         exporter = Exporter(config, conninfo, host, port).start()

@@ -1,5 +1,9 @@
-"""The pre-rendered /metrics body. Refresh loops re-render it after each refresh; a scrape only
-copies the latest bytes, so it never waits on the database and costs the same at any table size."""
+"""The pre-rendered /metrics body. A scrape only returns the latest bytes, so it never waits on
+the database and costs the same at any table size.
+
+The body is rendered in sections so that little work holds the interpreter lock at any time (a
+render blocks the threads serving scrapes): each query group re-renders only its own metrics after
+a refresh; the small health section (watermark lag, process memory) is re-rendered every second."""
 from __future__ import annotations
 
 import threading
@@ -7,12 +11,12 @@ from typing import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, disable_created_metrics, generate_latest
 from prometheus_client.core import Metric
-from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 
 
-class BusinessCollector:
-    """Yields the current family of every metric source (in config order)."""
+class FamiliesCollector:
+    """Yields the current families of a set of metric sources (None: not refreshed yet)."""
 
     def __init__(self, families: Callable[[], Iterable[Metric | None]]):
         self._families = families
@@ -24,21 +28,29 @@ class BusinessCollector:
 
 
 class Exposition:
+    HEALTH = "__health__"
+
     def __init__(self):
         # `_created` series double the output and mean nothing for totals seeded from the database.
         disable_created_metrics()
-        self.registry = CollectorRegistry(auto_describe=False)
-        ProcessCollector(registry=self.registry)  # RSS, CPU, open fds: as of the last render
+        self.registry = CollectorRegistry(auto_describe=False)  # health and process metrics
+        ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
+        self._collectors: dict[str, object] = {self.HEALTH: self.registry}
+        self._sections: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._body = b""
 
-    def add_business_metrics(self, families: Callable[[], Iterable[Metric | None]]) -> None:
-        self.registry.register(BusinessCollector(families))
+    def add_section(self, name: str, families: Callable[[], Iterable[Metric | None]]) -> None:
+        self._collectors[name] = FamiliesCollector(families)
 
-    def render(self) -> None:
-        with self._lock:  # one render at a time; readers never block on it
-            self._body = generate_latest(self.registry)
+    def render(self, *names: str) -> None:
+        """Re-render the named sections (all when none are named) and the health section."""
+        wanted = names or tuple(self._collectors)
+        with self._lock:
+            for name in {*wanted, self.HEALTH}:
+                self._sections[name] = generate_latest(self._collectors[name])
+            self._body = b"".join(self._sections.get(name, b"") for name in self._collectors)
 
     @property
     def body(self) -> bytes:

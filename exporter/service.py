@@ -12,7 +12,7 @@ from .exposition import Exposition
 from .health import Health
 from .refresher import GroupRefresher
 from .schema_check import check_schema
-from .server import HttpServer, make_app
+from .server import HttpServer, make_routes
 from .sources import EventsSource, make_source
 
 log = logging.getLogger(__name__)
@@ -30,15 +30,17 @@ class Exporter:
         used_groups = [g for g in config.groups if config.metrics_of(g)]
         self.health = Health(self.exposition.registry, used_groups,
                              [s.name for s in self.sources if isinstance(s, EventsSource)])
-        self.exposition.add_business_metrics(lambda: [s.family() for s in self.sources])
+        for group in used_groups:
+            self.exposition.add_section(group, lambda g=group: [
+                s.family() for s in self.sources if s.metric.group == g])
 
         self.pool = make_pool(conninfo, config.connect_timeout, size=len(used_groups))
         self.refreshers = [
             GroupRefresher(config.groups[g], [s for s in self.sources if s.metric.group == g],
-                           self.pool, self.health, self.exposition.render, self.stop_event,
+                           self.pool, self.health, lambda g=g: self.exposition.render(g), self.stop_event,
                            connect_wait=config.connect_timeout + 1)
             for g in used_groups]
-        self.http = HttpServer(host, port, make_app(lambda: self.exposition.body, self.liveness_problems))
+        self.http = HttpServer(host, port, make_routes(lambda: self.exposition.body, self.liveness_problems))
         self._startup = threading.Thread(target=self._start_refreshing, name="startup", daemon=True)
         self._ticker = threading.Thread(target=self._render_every_second, name="render", daemon=True)
 
@@ -80,7 +82,7 @@ class Exporter:
         """Refreshes re-render right away; this keeps time-based values (watermark lag, process
         memory) current between refreshes and through an outage."""
         while not self.stop_event.wait(1.0):
-            self.exposition.render()
+            self.exposition.render(Exposition.HEALTH)
 
     def _start_refreshing(self) -> None:
         delay = 1.0
@@ -97,7 +99,7 @@ class Exporter:
                 return
             except Exception as exc:  # an outage at start: serve database_up 0 and keep trying
                 self.health.database_up.set(0)
-                self.exposition.render()
+                self.exposition.render(Exposition.HEALTH)
                 log.warning("database not reachable yet (retrying in %.0fs): %s", delay,
                             str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
                 self.stop_event.wait(delay)

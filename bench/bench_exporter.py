@@ -1,0 +1,542 @@
+"""Benchmark of the business metrics exporter against query-exporter (not a test).
+
+    .venv/bin/python bench/bench_exporter.py [--sizes 1000000,10000000] [--skip-query-exporter]
+
+Seeds a throwaway PostgreSQL 15 with N payments (and proportional events, ledger, wallets, users,
+fees, revenue and fraud rows, written server-side with generate_series), then for each size:
+  * starts the exporter (`python -m exporter`, its own process) and measures the time to seed, its
+    RSS, /metrics latency under 10 concurrent scrapers, and the database time of one steady-state
+    refresh after 1,000 new payments (from pg_stat_statements, per statement: total / calls);
+  * does the same for query-exporter (PyPI, in bench/.venv-query-exporter) configured with
+    equivalent queries: full aggregates each interval, which is how it has to be used.
+Prints a Markdown section; `--write` replaces the `## Business metrics exporter` section of
+bench/RESULTS.md with it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import http.client
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from testsupport.postgres import PostgresServer, free_port  # noqa: E402
+
+QE_VENV = REPO / "bench" / ".venv-query-exporter"
+# SQLAlchemy 2.1 (query-exporter 5) drives PostgreSQL through psycopg 3 by default.
+QE_PACKAGES = ["query-exporter==5.0.2", "psycopg[binary]==3.3.9"]
+READER, READER_PW = "business_metrics_reader", "bench-reader"
+QE_USER, QE_PW = "query_exporter_reader", "bench-qe"
+SCRAPERS, REQUESTS_PER_SCRAPER = 10, 300
+NEW_ROWS = 1000
+
+# -- data ---------------------------------------------------------------------------------------
+SEED_SQL = """
+INSERT INTO payments (id, user_id, status, currency, payment_method, amount, card_last4, created_at, completed_at)
+SELECT i, (i % 1000003), s.status, (ARRAY['USD','EUR','GBP','NGN','KES','GHS','ZAR','JPY'])[1 + i % 8],
+       (ARRAY['card','bank_transfer','wallet','mobile_money'])[1 + (i / 8) % 4],
+       round((random() * 2000)::numeric, 2), lpad((i % 10000)::text, 4, '0'), t.created,
+       CASE WHEN s.status <> 'pending' THEN t.created + make_interval(secs => random() * 3) END
+FROM generate_series({lo}::bigint, {hi}::bigint) AS i,
+     LATERAL (SELECT now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8
+                     + random()) AS created) t,
+     LATERAL (SELECT (ARRAY['completed','completed','completed','failed','pending','refunded'])[1 + i % 6]
+              AS status) s;
+INSERT INTO payment_events (payment_id, status, currency, payment_method, occurred_at)
+SELECT id, status, currency, payment_method, coalesce(completed_at, created_at)
+FROM payments WHERE id BETWEEN {lo} AND {hi};
+INSERT INTO wallet_ledger (wallet_id, operation_type, change_type, currency, amount, created_at)
+SELECT 1 + i % {wallets}, (ARRAY['deposit','withdrawal','transfer_in','transfer_out','payment','refund','fee'])[1 + i % 7],
+       CASE WHEN i % 7 IN (0, 2, 5) THEN 'credit' ELSE 'debit' END, 'USD',
+       CASE WHEN i % 7 IN (0, 2, 5) THEN 1 ELSE -1 END * round((random() * 500)::numeric, 2),
+       now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8)
+FROM generate_series({lo}::bigint, {hi}::bigint) AS i;
+INSERT INTO fees (payment_id, fee_type, currency, amount, collected_at)
+SELECT i, (ARRAY['processing','fx_conversion','withdrawal','instant_transfer'])[1 + i % 4], 'USD',
+       round((random() * 20)::numeric, 2), now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8)
+FROM generate_series({lo}::bigint, {hi}::bigint, 2) AS i;
+INSERT INTO users (email, source, user_type, kyc_status, created_at, last_active_at)
+SELECT 'user' || i || '@example.com', (ARRAY['organic','referral','paid_ads','partner'])[1 + i % 4],
+       (ARRAY['personal','business','merchant'])[1 + i % 3], (ARRAY['pending','verified','verified','rejected'])[1 + i % 4],
+       now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8),
+       now() - make_interval(secs => (i % 5184000)::float8)
+FROM generate_series({lo}::bigint, {hi}::bigint, 10) AS i;
+INSERT INTO revenue_entries (source, currency, amount, recognized_at)
+SELECT (ARRAY['transaction_fees','subscriptions','fx_spread','interchange'])[1 + i % 4], 'USD',
+       round((random() * 100)::numeric, 2), now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8)
+FROM generate_series({lo}::bigint, {hi}::bigint, 10) AS i;
+INSERT INTO fraud_alerts (payment_id, risk_level, model_version, detection_type, outcome, created_at, reviewed_at)
+SELECT i, (ARRAY['low','medium','high','critical'])[1 + i % 4], (ARRAY['v1','v2','v3'])[1 + i % 3],
+       (ARRAY['rule_based','ml_model','velocity'])[1 + i % 3], (ARRAY['pending','confirmed_fraud','false_positive'])[1 + i % 3],
+       now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8),
+       CASE WHEN i % 3 > 0 THEN now() - make_interval(secs => (i % 5184000)::float8) END
+FROM generate_series({lo}::bigint, {hi}::bigint, 100) AS i;
+"""
+WALLETS_SQL = """
+INSERT INTO wallets (id, user_id, account_number, currency, user_type)
+SELECT i, i, 'ACC' || i, 'USD', (ARRAY['personal','business','merchant'])[1 + i % 3]
+FROM generate_series({first}::bigint, {last}::bigint) AS i;
+UPDATE wallets w SET balance = l.total
+FROM (SELECT wallet_id, sum(amount) AS total FROM wallet_ledger GROUP BY wallet_id) l
+WHERE l.wallet_id = w.id AND w.balance IS DISTINCT FROM l.total;
+"""
+NEW_ROWS_SQL = """
+INSERT INTO payments (id, user_id, status, currency, payment_method, amount, created_at)
+SELECT i, i, 'pending', 'USD', 'card', 10, now() FROM generate_series({lo}::bigint, {hi}::bigint) i;
+INSERT INTO payment_events (payment_id, status, currency, payment_method)
+SELECT i, 'pending', 'USD', 'card' FROM generate_series({lo}::bigint, {hi}::bigint) i;
+INSERT INTO wallet_ledger (wallet_id, operation_type, change_type, currency, amount)
+SELECT 1 + i % 1000, 'deposit', 'credit', 'USD', 0 FROM generate_series({lo}::bigint, {hi}::bigint) i;
+INSERT INTO fees (fee_type, currency, amount) SELECT 'processing', 'USD', 1 FROM generate_series(1, 500);
+INSERT INTO users (email, source, user_type) SELECT 'new' || i || '@example.com', 'organic', 'personal'
+FROM generate_series({lo}::bigint, {lo}::bigint + 99) i;
+INSERT INTO revenue_entries (source, currency, amount) SELECT 'subscriptions', 'USD', 5 FROM generate_series(1, 100);
+INSERT INTO fraud_alerts (risk_level, model_version, detection_type) SELECT 'low', 'v3', 'ml_model' FROM generate_series(1, 10);
+"""
+
+# -- query-exporter: the same metrics as full aggregates ---------------------------------------
+AMOUNT_BOUNDS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100000]
+LATENCY_BOUNDS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60, 300]
+
+
+def _histogram_sql(table, value, bounds, label=None, where="TRUE"):
+    filters = ", ".join(f"count(*) FILTER (WHERE v <= {b}) AS c{i}" for i, b in enumerate(bounds))
+    values = ", ".join(f"('{b}', a.c{i})" for i, b in enumerate(bounds)) + ", ('+Inf', a.n)"
+    label_sel = f"{label}, " if label else ""
+    label_out = f"a.{label}, " if label else ""
+    group = f" GROUP BY {label}" if label else ""
+    return (f"SELECT {label_out}b.le, b.c AS {{name}}_bucket, a.n AS {{name}}_count, a.s AS {{name}}_sum "
+            f"FROM (SELECT {label_sel}count(*) AS n, coalesce(sum(v), 0) AS s, {filters} "
+            f"FROM (SELECT {label_sel}{value} AS v FROM {table} WHERE {where}) r{group}) a, "
+            f"LATERAL (VALUES {values}) b(le, c)")
+
+
+def query_exporter_config(dsn: str, interval: int) -> dict:
+    def metric(kind, labels, description="bench"):
+        return {"type": kind, "description": description, **({"labels": labels} if labels else {})}
+
+    def histo(name, labels):
+        return {f"{name}_bucket": metric("gauge", labels + ["le"]), f"{name}_count": metric("gauge", labels),
+                f"{name}_sum": metric("gauge", labels)}
+
+    metrics = {
+        "payment_transactions_total": metric("counter", ["status", "currency", "payment_method"]),
+        **histo("payment_transaction_amount", ["currency"]),
+        **histo("payment_processing_time_seconds", []),
+        "wallet_balance_total": metric("gauge", ["currency", "user_type"]),
+        "wallet_operations_total": metric("counter", ["operation_type"]),
+        "wallet_balance_changes_total": metric("counter", ["currency", "change_type"]),
+        "wallet_balance_reconciliation_failures": metric("gauge", []),
+        "revenue_total": metric("counter", ["source", "currency"]),
+        "fee_collection_total": metric("counter", ["fee_type", "currency"]),
+        "user_registrations_total": metric("counter", ["source", "user_type"]),
+        "user_active_total": metric("gauge", ["timeframe"]),
+        "user_verification_status": metric("gauge", ["kyc_status"]),
+        "fraud_alerts_total": metric("counter", ["risk_level", "model_version"]),
+        "fraud_detection_accuracy": metric("gauge", ["model_version"]),
+        "false_positive_rate": metric("gauge", ["detection_type"]),
+    }
+    sqls = {
+        "payment_transactions": "SELECT status, currency, payment_method, count(*) AS payment_transactions_total "
+                                "FROM payment_events GROUP BY 1, 2, 3",
+        "payment_amount": _histogram_sql("payments", "amount", AMOUNT_BOUNDS, "currency")
+        .format(name="payment_transaction_amount"),
+        "payment_processing": _histogram_sql("payments", "extract(epoch from completed_at - created_at)",
+                                             LATENCY_BOUNDS, where="completed_at IS NOT NULL")
+        .format(name="payment_processing_time_seconds"),
+        "wallet_balance": "SELECT currency, user_type, sum(balance) AS wallet_balance_total FROM wallets GROUP BY 1, 2",
+        "wallet_operations": "SELECT operation_type, count(*) AS wallet_operations_total FROM wallet_ledger GROUP BY 1",
+        "wallet_changes": "SELECT currency, change_type, sum(abs(amount)) AS wallet_balance_changes_total "
+                          "FROM wallet_ledger GROUP BY 1, 2",
+        "wallet_reconciliation": "SELECT count(*) AS wallet_balance_reconciliation_failures FROM wallets w "
+                                 "LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM wallet_ledger GROUP BY 1) l "
+                                 "ON l.wallet_id = w.id WHERE w.balance IS DISTINCT FROM coalesce(l.total, 0)",
+        "revenue": "SELECT source, currency, sum(amount) AS revenue_total FROM revenue_entries GROUP BY 1, 2",
+        "fees": "SELECT fee_type, currency, sum(amount) AS fee_collection_total FROM fees GROUP BY 1, 2",
+        "registrations": "SELECT source, user_type, count(*) AS user_registrations_total FROM users GROUP BY 1, 2",
+        "active_users": "SELECT t.timeframe, count(*) FILTER (WHERE last_active_at >= now() - t.i) AS user_active_total "
+                        "FROM users, (VALUES ('day', interval '1 day'), ('week', interval '7 days'), "
+                        "('month', interval '30 days')) t(timeframe, i) "
+                        "WHERE last_active_at >= now() - interval '30 days' GROUP BY 1",
+        "kyc": "SELECT kyc_status, count(*) AS user_verification_status FROM users GROUP BY 1",
+        "fraud_alerts": "SELECT risk_level, model_version, count(*) AS fraud_alerts_total FROM fraud_alerts GROUP BY 1, 2",
+        "fraud_accuracy": "SELECT model_version, (count(*) FILTER (WHERE outcome = 'confirmed_fraud'))::float8 "
+                          "/ count(*) AS fraud_detection_accuracy FROM fraud_alerts WHERE reviewed_at >= now() - "
+                          "interval '30 days' AND outcome IN ('confirmed_fraud', 'false_positive') GROUP BY 1",
+        "false_positives": "SELECT detection_type, (count(*) FILTER (WHERE outcome = 'false_positive'))::float8 "
+                           "/ count(*) AS false_positive_rate FROM fraud_alerts WHERE reviewed_at >= now() - "
+                           "interval '30 days' AND outcome IN ('confirmed_fraud', 'false_positive') GROUP BY 1",
+    }
+
+    def metrics_of(sql):
+        return [name for name in metrics if f" AS {name}" in sql or f" AS {name}," in sql]
+
+    queries = {name: {"databases": ["platform"], "metrics": metrics_of(sql), "sql": sql, "interval": interval,
+                      "timeout": 600} for name, sql in sqls.items()}
+    return {"databases": {"platform": {"dsn": dsn}}, "metrics": metrics, "queries": queries}
+
+
+# -- measurements --------------------------------------------------------------------------------
+def scrape(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics")
+    body = conn.getresponse().read().decode()
+    conn.close()
+    return body
+
+
+def samples(port: int) -> dict:
+    out = {}
+    for family in text_string_to_metric_families(scrape(port)):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+async def _scraper(port: int, timings: list[float]) -> None:
+    request = b"GET /metrics HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
+    for _ in range(REQUESTS_PER_SCRAPER):
+        started = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request)
+        await reader.read()  # until the server closes: the whole response
+        timings.append(time.perf_counter() - started)
+        writer.close()
+
+
+def scrape_latency(port: int) -> tuple[float, float, int]:
+    """p50, p99 in ms of GET /metrics with SCRAPERS requests always in flight, a new connection per
+    scrape as Prometheus does. The clients are asyncio streams in one process: a lean load
+    generator matters on a 2-core machine, where heavier clients would steal the server's CPU."""
+    timings: list[float] = []
+
+    async def run():
+        await asyncio.gather(*(_scraper(port, timings) for _ in range(SCRAPERS)))
+
+    asyncio.run(run())
+    q = statistics.quantiles(timings, n=100)
+    return q[49] * 1000, q[98] * 1000, len(scrape(port).encode())
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def statements(admin_dsn: str, user: str) -> dict[int, tuple[str, int, float]]:
+    with psycopg.connect(admin_dsn) as conn:
+        rows = conn.execute(
+            "SELECT queryid, query, calls, total_exec_time FROM pg_stat_statements s "
+            "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = %s", [user]).fetchall()
+    return {qid: (query, calls, total) for qid, query, calls, total in rows}
+
+
+def db_time_per_round(before: dict, after: dict, exclude=lambda q: False) -> tuple[float, dict]:
+    """Sum over statements run in the window of (time / calls): one round's database time, ms."""
+    total, per_query = 0.0, {}
+    for qid, (query, calls, time_ms) in after.items():
+        b_calls, b_time = before.get(qid, ("", 0, 0.0))[1:]
+        if calls > b_calls and not exclude(query):
+            mean = (time_ms - b_time) / (calls - b_calls)
+            per_query[query] = mean
+            total += mean
+    return total, per_query
+
+
+def our_kind(query: str) -> str:
+    if "LEFT JOIN" in query:
+        return "reconciliation"
+    if "window_rows" in query or "pg_stat_activity" in query or query.strip() in ("BEGIN", "COMMIT") \
+            or "set_config" in query:
+        return "incremental"  # with the per-transaction overhead of every group (microseconds)
+    return "gauges"
+
+
+QE_INCREMENTAL_EQUIVALENTS = ("payment_events", "FROM payments", "wallet_operations_total",
+                              "wallet_balance_changes_total", "revenue_total", "fee_collection_total",
+                              "user_registrations_total", "fraud_alerts_total")
+
+
+def their_kind(query: str) -> str:
+    if "LEFT JOIN" in query:
+        return "reconciliation"
+    return "incremental" if any(t in query for t in QE_INCREMENTAL_EQUIVALENTS) else "gauges"
+
+
+def by_kind(per_query: dict[str, float], kind) -> dict[str, float]:
+    totals = {"incremental": 0.0, "gauges": 0.0, "reconciliation": 0.0}
+    for query, ms in per_query.items():
+        totals[kind(query)] += ms
+    return totals
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+# -- the two exporters ---------------------------------------------------------------------------
+GAUGE_GROUPS = ("balances", "user_status", "fraud_quality")
+
+
+def exporter_successes(port: int) -> dict[str, float]:
+    return {dict(labels)["group"]: v for (name, labels), v in samples(port).items()
+            if name == "business_exporter_last_success_timestamp_seconds"}
+
+
+def start_exporter(dsn: str, workdir: Path, port: int) -> subprocess.Popen:
+    config = yaml.safe_load((REPO / "exporter" / "config.yml").read_text())
+    for name, group in config["groups"].items():
+        group.update(interval="10s", safety_lag="1s", statement_timeout="2m", full_scan_timeout="10m")
+    for name in GAUGE_GROUPS:  # whole-table scans: not while /metrics latency is measured
+        config["groups"][name]["interval"] = "60s"
+    config["groups"]["reconciliation"]["interval"] = "1h"  # a full join: measured once, at start
+    path = workdir / "exporter.yml"
+    path.write_text(yaml.safe_dump(config))
+    env = {**os.environ, "EXPORTER_DSN": dsn, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "exporter", "--config", str(path), "--listen",
+                             f"127.0.0.1:{port}", "--log-level", "WARNING"], env=env, cwd=REPO)
+
+
+def ensure_query_exporter() -> Path:
+    binary = QE_VENV / "bin" / "query-exporter"
+    if not (QE_VENV / "bin" / "pip").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(QE_VENV)], check=True)
+    subprocess.run([str(QE_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+                    *QE_PACKAGES], check=True)
+    return binary
+
+
+def qe_success_counts(port: int) -> dict[str, float]:
+    return {dict(labels).get("query"): v for (name, labels), v in samples(port).items()
+            if name == "queries_total" and dict(labels).get("status") == "success"}
+
+
+# -- one size --------------------------------------------------------------------------------
+def measure_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
+    admin = pg.dsn_for("postgres", pg.password, db)
+    port = free_port()
+    before_start = statements(admin, READER)
+    started = time.monotonic()
+    process = start_exporter(pg.dsn_for(READER, READER_PW, db), workdir, port)
+    try:
+        wait_until(lambda: all(v > 0 for v in exporter_successes(port).values()), 3600, "exporter seeding")
+        seed_seconds = time.monotonic() - started
+        after_seed = statements(admin, READER)
+        seed_db_ms, seed_queries = db_time_per_round(before_start, after_seed)
+        reconciliation_ms = sum(v for q, v in seed_queries.items() if "LEFT JOIN" in q)
+        time.sleep(12)  # steady state: at least one refresh with nothing new
+        with psycopg.connect(admin, autocommit=True) as conn:
+            top = conn.execute("SELECT max(id) FROM payments").fetchone()[0]
+            conn.execute(NEW_ROWS_SQL.format(lo=top + 1, hi=top + NEW_ROWS))
+        time.sleep(1.5)  # past the safety lag
+        window_start = statements(admin, READER)
+        last = exporter_successes(port)
+        wait_until(lambda: all(v > last[g] for g, v in exporter_successes(port).items()
+                               if g != "reconciliation" and g not in GAUGE_GROUPS), 120,
+                   "one refresh per incremental group")
+        steady_ms, steady_queries = db_time_per_round(window_start, statements(admin, READER))
+        steady = by_kind(steady_queries, our_kind)
+        p50, p99, size = scrape_latency(port)
+        # the gauge groups' next refresh (60 s after the previous one), on its own
+        gauges_start, last = statements(admin, READER), exporter_successes(port)
+        wait_until(lambda: all(exporter_successes(port)[g] > last[g] for g in GAUGE_GROUPS), 600,
+                   "one refresh of the gauge groups")
+        _, gauge_queries = db_time_per_round(gauges_start, statements(admin, READER))
+        steady["gauges"] = by_kind(gauge_queries, our_kind)["gauges"]
+        steady_queries.update({q: ms for q, ms in gauge_queries.items() if our_kind(q) == "gauges"})
+        memory = rss_mb(process.pid)
+        drift = [v for (n, _), v in samples(port).items() if n == "business_exporter_recount_drift"]
+    finally:
+        process.terminate()
+        process.wait(30)
+    return {"seed_s": seed_seconds, "seed_db_ms": seed_db_ms, "reconciliation_ms": reconciliation_ms,
+            "steady_db_ms": steady_ms, "steady": steady,
+            "steady_queries": {q[:90]: ms for q, ms in steady_queries.items()}, "p50": p50, "p99": p99,
+            "bytes": size, "rss": memory, "drift": max(drift or [0])}
+
+
+def measure_query_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
+    binary = ensure_query_exporter()
+    admin = pg.dsn_for("postgres", pg.password, db)
+    port = free_port()
+    config = query_exporter_config(f"postgresql://{QE_USER}:{QE_PW}@127.0.0.1:{pg.port}/{db}", interval=60)
+    path = workdir / "query-exporter.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    started = time.monotonic()
+    process = subprocess.Popen([str(binary), "--config", str(path), "-H", "127.0.0.1", "-p", str(port),
+                                "-L", "warning"], cwd=workdir)
+    try:
+        n_queries = len(config["queries"])
+        wait_until(lambda: len([v for v in qe_success_counts(port).values() if v >= 1]) >= n_queries,
+                   3600, "query-exporter first round")
+        first_round_s = time.monotonic() - started
+        before = statements(admin, QE_USER)
+        counts = qe_success_counts(port)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            top = conn.execute("SELECT max(id) FROM payments").fetchone()[0]
+            conn.execute(NEW_ROWS_SQL.format(lo=top + 1, hi=top + NEW_ROWS))
+        wait_until(lambda: all(v > counts.get(q, 0) for q, v in qe_success_counts(port).items()
+                               if q in config["queries"]), 3600, "query-exporter second round")
+        round_ms, round_queries = db_time_per_round(before, statements(admin, QE_USER))
+        p50, p99, size = scrape_latency(port)
+        memory = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+    return {"first_round_s": first_round_s, "round_db_ms": round_ms, "round": by_kind(round_queries, their_kind),
+            "p50": p50, "p99": p99, "bytes": size, "rss": memory}
+
+
+def seed(pg: PostgresServer, db: str, payments: int) -> float:
+    """Grow the data set to `payments` payments (and their proportional rows)."""
+    started = time.monotonic()
+    with psycopg.connect(pg.dsn_for("postgres", pg.password, db), autocommit=True) as conn:
+        count, top = conn.execute("SELECT count(*), coalesce(max(id), 0) FROM payments").fetchone()
+        lo, hi = top + 1, top + payments - count
+        wallets = max(1, payments // 10)
+        conn.execute(SEED_SQL.format(lo=lo, hi=hi, wallets=wallets))
+        first_wallet = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM wallets").fetchone()[0]
+        conn.execute(WALLETS_SQL.format(first=first_wallet, last=wallets))
+        conn.execute("VACUUM ANALYZE")
+    return time.monotonic() - started
+
+
+def prepare(pg: PostgresServer, db: str) -> None:
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {db}")
+        conn.execute(f"CREATE ROLE {READER} LOGIN PASSWORD '{READER_PW}'")
+        conn.execute(f"CREATE ROLE {QE_USER} LOGIN PASSWORD '{QE_PW}'")
+    with psycopg.connect(pg.dsn_for("postgres", pg.password, db), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pg_stat_statements")
+        conn.execute((REPO / "exporter" / "schema.sql").read_text())
+        conn.execute((REPO / "exporter" / "reader_role.sql").read_text())
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {QE_USER}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--skip-query-exporter", action="store_true")
+    parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = []
+    settings = {"shared_preload_libraries": "pg_stat_statements", "shared_buffers": "2GB",
+                "work_mem": "64MB", "maintenance_work_mem": "512MB", "max_wal_size": "8GB",
+                "checkpoint_timeout": "30min"}
+    with PostgresServer(settings=settings) as pg, tempfile.TemporaryDirectory() as tmp:
+        prepare(pg, "platform")
+        for size in sizes:
+            seed_s = seed(pg, "platform", size)
+            print(f"seeded {size:,} payments in {seed_s:.0f}s", flush=True)
+            ours = measure_exporter(pg, "platform", Path(tmp))
+            print(f"exporter at {size:,}: {ours}", flush=True)
+            theirs = None
+            qe_error = None
+            if not args.skip_query_exporter:
+                try:
+                    theirs = measure_query_exporter(pg, "platform", Path(tmp))
+                    print(f"query-exporter at {size:,}: {theirs}", flush=True)
+                except Exception as exc:  # record why, keep our own figures
+                    qe_error = f"{type(exc).__name__}: {exc}"
+                    print(f"query-exporter failed: {qe_error}", flush=True)
+            results.append((size, seed_s, ours, theirs, qe_error))
+    report = render(results)
+    print(report)
+    if args.write:
+        write_section(REPO / "bench" / "RESULTS.md", report)
+    return 0
+
+
+def render(results) -> str:
+    cpu = os.cpu_count()
+    lines = [
+        "## Business metrics exporter", "",
+        f"Measured {dt.date.today().isoformat()} by `bench/bench_exporter.py` on this machine: {cpu} cores, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, PostgreSQL 15 "
+        "(throwaway, fsync off), query-exporter 5.0.2. Both exporters read the same database, one after "
+        "the other; database time is pg_stat_statements' execution time, summed over the statements of "
+        "one refresh round (time / calls per statement). Rows per N payments: N payment_events, N ledger "
+        "entries, N/2 fees, N/10 users, wallets and revenue entries, N/100 fraud alerts.", "",
+        "| payments | what | business exporter | query-exporter | target |",
+        "| ---: | --- | ---: | ---: | --- |"]
+    for size, seed_s, ours, theirs, qe_error in results:
+        t = theirs or {}
+        na = "n/a"
+        mine, their = ours["steady"], t.get("round", {})
+
+        def ratio(kind):
+            return f"{their[kind] / mine[kind]:.0f}×" if theirs and mine[kind] else na
+
+        ours_total = mine["incremental"] + mine["gauges"] + ours["reconciliation_ms"]
+        total_ratio = f"{t['round_db_ms'] / ours_total:.1f}×" if theirs else na
+        rows = [
+            ("`/metrics` p50 / p99, 10 concurrent scrapers", f"{ours['p50']:.2f} / {ours['p99']:.2f} ms",
+             f"{t['p50']:.2f} / {t['p99']:.2f} ms" if theirs else na, "p99 < 10 ms"),
+            ("DB time of one steady-state refresh of the counters and histograms (1,000 new payments "
+             "+ related rows)", f"{mine['incremental']:.1f} ms",
+             f"{their['incremental']:.0f} ms" if theirs else na, "< 50 ms"),
+            ("… ratio query-exporter / ours", ratio("incremental"), "", "≥ 20×"),
+            ("DB time of one refresh of the gauges (whole-table aggregates in both; ours every 1–5 min)",
+             f"{mine['gauges']:.0f} ms", f"{their['gauges']:.0f} ms" if theirs else na, ""),
+            ("DB time of the wallet reconciliation join (ours every 5 min; measured at start-up, "
+             "beside the seeding aggregates)", f"{ours['reconciliation_ms']:.0f} ms",
+             f"{their['reconciliation']:.0f} ms" if theirs else na, ""),
+            ("All metrics, one round each: ratio query-exporter / ours", total_ratio, "", ""),
+            ("Start-up: seeding aggregates, wall time / DB time", f"{ours['seed_s']:.1f} s / {ours['seed_db_ms']:.0f} ms",
+             f"first round {t['first_round_s']:.1f} s" if theirs else na, ""),
+            ("RSS after start-up and steady state", f"{ours['rss']:.0f} MiB",
+             f"{t['rss']:.0f} MiB" if theirs else na, "flat as rows grow"),
+            ("Recount drift", f"{ours['drift']:.0f}", "", "0"),
+            ("`/metrics` body", f"{ours['bytes'] / 1024:.0f} KiB", f"{t['bytes'] / 1024:.0f} KiB" if theirs else na, ""),
+        ]
+        for what, a, b, target in rows:
+            lines.append(f"| {size:,} | {what} | {a} | {b} | {target} |")
+        if qe_error:
+            lines.append(f"\nquery-exporter could not be measured at {size:,}: `{qe_error}`")
+    lines += ["", "Statements of the business exporter at the largest size (ms, mean per call; incremental "
+              "ones from the 1,000-row refresh, gauges from their own refresh):", ""]
+    for query, ms in sorted(results[-1][2]["steady_queries"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"- {ms:.2f} ms: `{query.strip()}…`")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace (or append) only our own section; other benchmarks own the rest of the file."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    heading = "## Business metrics exporter"
+    if heading in text:
+        before, after = text.split(heading, 1)
+        next_section = after.find("\n## ")
+        rest = after[next_section + 1:] if next_section >= 0 else ""
+        text = before + section + ("\n" + rest if rest else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
