@@ -2,8 +2,9 @@
 telling a misconfiguration (fatal at start) from an outage (wait and retry).
 
 The conninfo is `EXPORTER_DSN` when set, which may be empty; libpq fills whatever it lacks from
-its own environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE...), so the
-password can arrive from a Kubernetes Secret without ever appearing in a file or on a command line.
+its own environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSSLMODE...). The password comes from the
+file named by `EXPORTER_DB_PASSWORD_FILE` (a mounted Kubernetes Secret: never an environment
+variable, which would show in process listings and crash dumps), or else from libpq's own sources.
 Neither the conninfo nor the password is ever logged.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 
 import psycopg
 import psycopg_pool
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from .config import ConfigError
 
@@ -33,6 +34,14 @@ def conninfo_from_env(environ=os.environ) -> str:
     except psycopg.ProgrammingError as exc:
         # The message from libpq quotes no values, so no password can leak through it.
         raise ConfigError(f"EXPORTER_DSN: not a valid libpq connection string or URI ({exc})") from None
+    password_file = environ.get("EXPORTER_DB_PASSWORD_FILE")
+    if password_file:
+        try:
+            with open(password_file, encoding="utf-8") as handle:
+                password = handle.read().rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(f"EXPORTER_DB_PASSWORD_FILE: cannot read {password_file} ({exc.strerror})") from None
+        conninfo = make_conninfo(conninfo, password=password)
     return conninfo
 
 

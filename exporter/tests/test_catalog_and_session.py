@@ -9,6 +9,8 @@ import pytest
 
 from exporter.catalog import CATALOG
 from exporter.config import ConfigError, duration, load_config
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from exporter.database import connect_once, conninfo_from_env
 
 from .conftest import EXPORTER_DIR
@@ -66,6 +68,24 @@ def test_dsn_comes_from_exporter_dsn_or_else_libpq_environment():
     assert conninfo_from_env({"PGHOST": "db"}) == ""  # libpq reads PG* itself
     with pytest.raises(ConfigError, match="EXPORTER_DSN"):
         conninfo_from_env({"EXPORTER_DSN": "postgresql://[broken"})
+
+
+def test_the_password_comes_from_a_file(tmp_path):
+    secret = tmp_path / "db-password"
+    secret.write_text("s3 cr'et\n")  # a trailing newline, as `kubectl create secret --from-file` may leave
+    conninfo = conninfo_from_env({"EXPORTER_DSN": "host=db user=reader", "EXPORTER_DB_PASSWORD_FILE": str(secret)})
+    assert conninfo_to_dict(conninfo) == {"host": "db", "user": "reader", "password": "s3 cr'et"}
+    with pytest.raises(ConfigError, match="^EXPORTER_DB_PASSWORD_FILE: cannot read"):
+        conninfo_from_env({"EXPORTER_DB_PASSWORD_FILE": str(tmp_path / "missing")})
+
+
+def test_a_password_file_connects_for_real(database, tmp_path):
+    params = conninfo_to_dict(database.reader_dsn)
+    secret = tmp_path / "db-password"
+    secret.write_text(params.pop("password"))
+    conninfo = conninfo_from_env({"EXPORTER_DSN": make_conninfo(**params), "EXPORTER_DB_PASSWORD_FILE": str(secret)})
+    with connect_once(conninfo, 5) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_sessions_are_read_only_even_for_a_superuser(database):

@@ -200,7 +200,7 @@ def payment_service(settings: Settings) -> model.Dashboard:
 
 def _wallet_rows(settings: Settings) -> Callable[[Board], None]:
     operations = select("wallet_operations_total")
-    changes = select("wallet_balance_changes", BY_CURRENCY)
+    changes = select("wallet_balance_changes_total", BY_CURRENCY)
     balances = select("wallet_balance_total", BY_CURRENCY)
     reconciliation = select("wallet_balance_reconciliation_failures")
 
