@@ -39,6 +39,8 @@ def contract_metrics(text: str) -> set[str]:
                 else:
                     continue
                 names.add(name)
+                if "counter" in line and ":" not in name and not name.endswith("_total"):
+                    names.add(f"{name}_total")  # client libraries expose every counter with _total
                 if match.group(2):
                     names.update({f"{name}_bucket", f"{name}_sum", f"{name}_count"})
                 previous = name
