@@ -17,7 +17,6 @@ from render import grafana_provisioning as files
 NAME = "grafana"
 COMPONENT = "grafana"
 RENDERER = "grafana-image-renderer"
-CONFIG_MAP_LIMIT = 1_000_000  # bytes; Kubernetes refuses larger objects
 
 
 @dataclass
@@ -56,9 +55,6 @@ class Grafana(pulumi.ComponentResource):
         self.provisioning = kube.config_map_of_files(f"{NAME}-provisioning", COMPONENT, namespace, provisioning_files, child, label_name=NAME)
         self.dashboards = {}
         for folder, dashboards in sorted(args.dashboards.items()):
-            size = sum(len(text.encode()) for text in dashboards.values())
-            if size > CONFIG_MAP_LIMIT:
-                raise ValueError(f"grafana dashboards folder {folder!r} is {size} bytes; a ConfigMap holds at most {CONFIG_MAP_LIMIT}: split the folder")
             self.dashboards[folder] = kube.config_map_of_files(f"{NAME}-dashboards-{folder}", COMPONENT, namespace, dashboards, child, label_name=NAME)
         self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, args.secrets, child, label_name=NAME)
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)

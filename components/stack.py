@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pulumi
 
@@ -17,13 +16,8 @@ from components.prometheus import Prometheus, PrometheusArgs
 from components.rbac import PrometheusRbac
 from components.reporting import SlaReporting, SlaReportingArgs
 from components.settings import StackConfig
-from render.alertmanager_config import SECRET_FILES, render_alertmanager_files
-from render.dashboards import render_dashboards
-from render.prometheus_config import render_prometheus_config
-from render.rules import render_rule_files
-
-EXPORTER_CONFIG = Path(__file__).resolve().parent.parent / "exporter" / "config.yml"
-
+from render.alertmanager_config import SECRET_FILES
+from render.content import render_content
 
 def aws_credentials_file(secrets: dict[str, pulumi.Output[str]]):
     """An AWS shared-credentials file for SNS from the two key secrets; None to use the pod's role."""
@@ -38,8 +32,9 @@ class MonitoringStack(pulumi.ComponentResource):
     """Everything in the `monitoring` namespace; its attributes are the components."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("waqiti:monitoring:Stack", name, None, opts)
         settings, secrets = config.settings, config.secrets
+        content = render_content(settings)  # first: a content error must stop the program before any resource
+        super().__init__("waqiti:monitoring:Stack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         after_namespace = lambda: pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace])  # noqa: E731
         ns = settings.namespace
@@ -53,8 +48,8 @@ class MonitoringStack(pulumi.ComponentResource):
                 namespace=ns,
                 service_account_name=self.rbac.service_account.metadata.name,
                 config_reloader_image=settings.config_reloader.image,
-                prometheus_yml=render_prometheus_config(settings),
-                rule_files=render_rule_files(settings),
+                prometheus_yml=content.prometheus_yml,
+                rule_files=content.rule_files,
                 storage_class=settings.storage_class,
                 remote_write_password=secrets.get("remoteWritePassword"),
             ),
@@ -66,7 +61,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 settings=settings.alertmanager,
                 namespace=ns,
                 config_reloader_image=settings.config_reloader.image,
-                files=render_alertmanager_files(settings),
+                files=content.alertmanager_files,
                 secret_files={file: secrets[key] for file, key in SECRET_FILES.items() if key in secrets},
                 sns_credentials_file=aws_credentials_file(secrets),
                 storage_class=settings.storage_class,
@@ -91,7 +86,7 @@ class MonitoringStack(pulumi.ComponentResource):
             grafana_secrets["renderer-token"] = configured_or_generated("grafana-renderer-token", None, parent=self)
         self.grafana = Grafana(
             "grafana",
-            GrafanaArgs(settings=settings, namespace=ns, dashboards=render_dashboards(settings), secrets=grafana_secrets),
+            GrafanaArgs(settings=settings, namespace=ns, dashboards=content.dashboards, secrets=grafana_secrets),
             opts=after_namespace(),
         )
         self.exporter = BusinessMetricsExporter(
@@ -99,7 +94,7 @@ class MonitoringStack(pulumi.ComponentResource):
             BusinessMetricsExporterArgs(
                 settings=settings.exporter,
                 namespace=ns,
-                config_files={"config.yml": EXPORTER_CONFIG.read_text()},
+                config_files=content.exporter_config,
                 database_password=secrets["exporterDatabasePassword"],
             ),
             opts=after_namespace(),

@@ -134,3 +134,27 @@ def test_readme_settings_table_is_up_to_date():
     readme = (ROOT / "README.md").read_text()
     assert readme == settings_table.rewrite(readme), "run `python -m tools.settings_table`"
     assert "| `prometheusReplicas` | integer | `2` | `2` | `1` | `1` |" in readme
+
+
+def test_a_bad_slo_target_fails_before_any_resource(tmp_path, monkeypatch):
+    from render import rules, slo
+    from tools import pulumi_engine
+
+    spec = yaml.safe_load(slo.SLO_FILE.read_text())
+    spec["services"]["payment"]["availability"] = 101
+    bad = tmp_path / "slo.yml"
+    bad.write_text(yaml.safe_dump(spec))
+    monkeypatch.setattr(rules, "load_slo_spec", lambda: slo.load_slo_spec(bad))
+    created = []
+    original = pulumi_engine.RecordingMocks.new_resource
+    monkeypatch.setattr(pulumi_engine.RecordingMocks, "new_resource", lambda self, args: created.append(args.typ) or original(self, args))
+    with pytest.raises(slo.SloSpecError, match="services.payment.availability"):
+        run_program("production")
+    assert created == []
+
+
+def test_an_oversized_dashboard_folder_is_refused():
+    from render.content import check_config_map_sizes
+
+    with pytest.raises(ValueError, match="grafana dashboards folder 'executive' is 1100000 bytes"):
+        check_config_map_sizes({"executive": {"a.json": "x" * 1_100_000}})
