@@ -263,3 +263,27 @@ def test_unwrap_removes_secret_markers():
     from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 
     assert unwrap({"a": {_special_sig_key: _special_secret_sig, "value": "x"}}) == {"a": "x"}
+
+
+def test_remote_write_to_a_long_term_store_is_a_setting():
+    from tools.pulumi_engine import placeholder_secrets, run_program
+
+    run = run_program(
+        "production",
+        overrides={"prometheusRemoteWriteUrl": "https://mimir.example.com/api/v1/push", "prometheusRemoteWriteUsername": "waqiti"},
+        secrets=placeholder_secrets(),
+    )
+    config = yaml.safe_load(run.get("ConfigMap", "prometheus-config").manifest["data"]["prometheus.yml"])
+    assert config["remote_write"][0]["url"] == "https://mimir.example.com/api/v1/push"
+    assert config["remote_write"][0]["basic_auth"] == {"username": "waqiti", "password_file": "/etc/prometheus/secrets/remote-write-password"}
+    assert set(run.get("Secret", "prometheus-secrets").manifest["stringData"]) == {"remote-write-password"}
+    spec = run.get("StatefulSet", "prometheus").manifest["spec"]["template"]["spec"]
+    assert any(v["name"] == "secrets" for v in spec["volumes"])
+    egress = run.get("NetworkPolicy", "allow-prometheus").manifest["spec"]["egress"]
+    assert any(rule.get("ports") == [{"port": 443, "protocol": "TCP"}] and rule["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0"}}] for rule in egress)
+
+
+def test_without_remote_write_there_is_no_remote_write_secret(runs):
+    assert not [r for r in runs["production"].kubernetes("Secret") if r.inputs["metadata"]["name"] == "prometheus-secrets"]
+    config = yaml.safe_load(runs["production"].get("ConfigMap", "prometheus-config").manifest["data"]["prometheus.yml"])
+    assert "remote_write" not in config
