@@ -48,6 +48,7 @@ class Observer:
 
     def heal(self) -> None:
         """Every fault cleared: services healthy, 1% payment failures, balances repaired, no silences."""
+        self.stack.check_processes()
         for service in SERVICES:
             self.http.delete(f"{self.stack.service_url(service)}/faults", timeout=5).raise_for_status()
         self.http.delete(f"{self.stack.traffic_url}/faults", timeout=5).raise_for_status()

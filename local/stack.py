@@ -82,6 +82,7 @@ class LocalStack:
         self.alertmanagers: list[AlertmanagerServer] = []
         self.prometheus: PrometheusServer | None = None
         self.credentials: dict[str, str] = {}
+        self.resend_delay = timescale.scale_duration("1m", self.time_scale)
 
     # -- addresses -------------------------------------------------------------------------------
     @property
@@ -295,6 +296,14 @@ class LocalStack:
             time.sleep(0.2)
         raise TimeoutError(f"alertmanager peers did not form a cluster of {len(running)}")
 
+    def check_processes(self) -> None:
+        """Raises if any process of the stack has died on its own."""
+        dead = {name: p.log_tail(20) for name, p in self.processes.items() if p.process.poll() is not None}
+        if self.prometheus is not None and not self.prometheus.running():
+            dead["prometheus"] = self.prometheus.log()
+        if dead:
+            raise RuntimeError("stopped unexpectedly:\n" + "\n".join(f"== {n}\n{log}" for n, log in dead.items()))
+
     def kill_alertmanager(self, index: int) -> None:
         self.alertmanagers[index].kill()
 
@@ -352,7 +361,7 @@ class LocalStack:
             work_dir=self.run_dir / "prometheus",
             extra_args=("--enable-feature=expand-external-labels", "--log.level=warn",
                         # how often firing alerts are re-sent to Alertmanager (1m), scaled like the rest
-                        f"--rules.alert.resend-delay={timescale.scale_duration('1m', self.time_scale)}",
+                        f"--rules.alert.resend-delay={self.resend_delay}",
                         f"--web.external-url=http://127.0.0.1:{self.ports.prometheus}"))
         self.prometheus.start()
         # Rules go in once every local target has been scraped: Prometheus discovers targets up to

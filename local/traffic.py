@@ -23,6 +23,7 @@ import random
 import signal
 import threading
 import time
+import traceback
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -193,7 +194,7 @@ class Generator:
                 "VALUES (%s, %s, %s, %s, %s)",
                 [(rng.randint(1, 10**6), rng.randint(1, SEED_USERS), rng.choice(["low"] * 4 + ["medium"] * 2 + ["high", "critical"]),
                   rng.choice(MODELS), rng.choice(DETECTIONS)) for _ in range(alerts)])
-            conn.execute("UPDATE fraud_alerts SET outcome = CASE WHEN id %% 25 = 0 THEN 'false_positive' "
+            conn.execute("UPDATE fraud_alerts SET outcome = CASE WHEN id % 25 = 0 THEN 'false_positive' "
                          "ELSE 'confirmed_fraud' END, reviewed_at = now() WHERE id IN (SELECT id FROM fraud_alerts "
                          "WHERE outcome = 'pending' AND created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1)")
         self.counts["payments"] += len(new)
@@ -215,6 +216,9 @@ class Generator:
                         last = now
             except psycopg.OperationalError:
                 self.database_up = False  # the database is down: keep trying, as the platform would
+                stop.wait(0.5)
+            except psycopg.Error:
+                traceback.print_exc()  # a bad statement: say so, and carry on writing
                 stop.wait(0.5)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from local import timescale
 from local.observe import Observer
 from local.stack import LocalStack
 
@@ -112,9 +113,18 @@ class Rendered:
     def exporter_safety_lag(self, group: str) -> float:
         return self.stack.scaled(self.exporter["groups"][group].get("safety_lag", "0s"))
 
+    @property
+    def resend_delay(self) -> float:
+        """Prometheus's --rules.alert.resend-delay (default 1m, scaled). Observed with 2.42: a newly
+        firing alert reaches Alertmanager with the next resend, up to this long after it fired
+        (with 200ms instead of 3s the first page follows firing at once)."""
+        return timescale.parse_duration(self.stack.resend_delay)
+
     def detection_bound(self, alertname: str, receiver: str) -> float:
-        """scrape interval + `for` + evaluation interval + group wait: from a fault to the first page."""
-        return self.scrape + self.for_(alertname) + self.evaluation(alertname) + self.route(receiver)["group_wait"]
+        """scrape interval + `for` + evaluation interval + group wait: from a fault to the first page,
+        plus the resend delay that Prometheus 2.42 holds a new alert for (see resend_delay)."""
+        return (self.scrape + self.for_(alertname) + self.evaluation(alertname) + self.route(receiver)["group_wait"]
+                + self.resend_delay)
 
 
 @pytest.fixture(scope="session")

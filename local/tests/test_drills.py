@@ -77,7 +77,7 @@ def _failure_ratio_bound(rendered, stack, before: float, after: float) -> float:
     tipping = window * (0.05 - before) / (after - before)
     return (0.5 + rendered.exporter_interval("payments") + rendered.exporter_safety_lag("payments") + rendered.scrape
             + tipping + rendered.evaluation("PaymentFailureRateHigh") + rendered.for_("PaymentFailureRateHigh")
-            + rendered.route("payment-critical-cto")["group_wait"])
+            + rendered.route("payment-critical-cto")["group_wait"] + rendered.resend_delay)
 
 
 def test_payment_failure_rate_8_percent_pages_payment_team_and_cto_3_percent_does_not(stack, observer, rendered, record):
