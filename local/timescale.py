@@ -4,7 +4,8 @@ With factor 20 a 15s scrape interval becomes 750ms, PaymentServiceDown's `for: 3
 5-minute escalation 15s. Whole-system fast-forward: rule range windows (`[5m]`, `offset 1w`) shrink
 too, so a 5-minute failure ratio reacts as it would over 5 real minutes. Numbers written as plain
 seconds in an expression (`* 300`, `> 900`) are not durations to PromQL and stay as they are.
-The real durations are proven by the promtool and amtool tests; at factor 1 nothing changes.
+Scrapes have a floor (MIN_SCRAPE_TIMEOUT, below). The real durations are proven by the promtool
+and amtool tests; at factor 1 nothing changes.
 
 Pure functions over the parsed documents (dicts from yaml.safe_load); they return new documents.
 """
@@ -69,12 +70,25 @@ def scale_promql(expr: str, factor: float) -> str:
     return _PROMQL_TOKEN.sub(replace, expr)
 
 
+# A target's failure takes its own wall-clock time to report: postgres_exporter answers a scrape
+# only after about 1-2s when its database is down. A shorter scrape timeout would hide pg_up=0
+# behind a failed scrape, so scaled scrapes never go below this (the interval follows).
+MIN_SCRAPE_TIMEOUT = 2.5
+
+
 def scale_prometheus_config(config: dict, factor: float) -> dict:
     config = copy.deepcopy(config)
+    if "evaluation_interval" in config.get("global", {}):
+        config["global"]["evaluation_interval"] = scale_duration(config["global"]["evaluation_interval"], factor)
+    if factor == 1:
+        return config
     for section in [config.get("global", {}), *config.get("scrape_configs", [])]:
-        for key in ("scrape_interval", "scrape_timeout", "evaluation_interval"):
-            if key in section:
-                section[key] = scale_duration(section[key], factor)
+        if "scrape_timeout" in section:
+            timeout = max(parse_duration(section["scrape_timeout"]) / factor, MIN_SCRAPE_TIMEOUT)
+            section["scrape_timeout"] = format_duration(timeout)
+        if "scrape_interval" in section:
+            interval = max(parse_duration(section["scrape_interval"]) / factor, MIN_SCRAPE_TIMEOUT)
+            section["scrape_interval"] = format_duration(interval)
     return config
 
 

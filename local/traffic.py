@@ -99,6 +99,20 @@ class Generator:
                 "INSERT INTO fraud_alerts (payment_id, user_id, risk_level, model_version, detection_type, outcome, "
                 "created_at, reviewed_at) VALUES (%s, %s, %s, %s, %s, %s, now() - %s::interval, now() - %s::interval)",
                 [(*row[:6], row[6], row[6]) for row in reviewed])
+            # yesterday's payments: every status, currency and method has been seen before, as on
+            # the platform (the exporter seeds its counters from them; a first-ever increment of a
+            # new series would be invisible to rate())
+            for status in ("completed", "failed", "refunded"):
+                for currency in sorted(set(CURRENCIES)):
+                    for method in sorted(set(METHODS)):
+                        (pid,) = conn.execute(
+                            "INSERT INTO payments (user_id, status, currency, payment_method, amount, created_at, completed_at) "
+                            "VALUES (1, %s, %s, %s, %s, now() - interval '1 day', now() - interval '1 day') RETURNING id",
+                            [status, currency, method, amount(self.rng, currency)]).fetchone()
+                        path = ["pending", "completed", "refunded"] if status == "refunded" else ["pending", status]
+                        conn.cursor().executemany(
+                            "INSERT INTO payment_events (payment_id, status, currency, payment_method, occurred_at) "
+                            "VALUES (%s, %s, %s, %s, now() - interval '1 day')", [(pid, st, currency, method) for st in path])
             for i in range(SEED_WALLETS):
                 currency = self.rng.choice(CURRENCIES)
                 start = amount(self.rng, currency) * 10

@@ -82,7 +82,9 @@ class Rendered:
 
     @property
     def scrape(self) -> float:
-        return self.stack.scaled(self.prometheus["global"]["scrape_interval"])
+        """The scrape interval the local Prometheus runs (scaled, with its floor)."""
+        running = yaml.safe_load(self.stack.prometheus.config_path.read_text())
+        return timescale.parse_duration(running["global"]["scrape_interval"])
 
     def evaluation(self, alertname: str) -> float:
         group, _ = self.rules[alertname]

@@ -116,29 +116,6 @@ def test_reconciliation_failure_pages_at_once(stack, observer, rendered, record)
     assert observer.value("wallet_balance_reconciliation_failures") >= 1
 
 
-def test_unacknowledged_critical_escalates_to_sms_acknowledged_does_not(stack, observer, rendered, record):
-    started = time.time()
-    observer.service_faults("wallet", down=True)
-    observer.service_faults("payment", down=True)
-    bound = rendered.detection_bound("PaymentServiceDown", "oncall-critical")
-    arrivals(observer, bound + 15, ("pagerduty", "PaymentServiceDown", "firing"), ("pagerduty", "WalletServiceDown", "firing"))
-    observer.silence(alertname="PaymentServiceDown", service="payment")  # on-call acknowledges the payment page
-
-    sms_bound = rendered.detection_bound("WalletServiceDown", "escalation-sms")
-    (sms,) = arrivals(observer, sms_bound + 15, ("sms", "WalletServiceDown", "firing"))
-    result = record("unacknowledged critical", "SMS via SNS after the escalation delay", sms.time - started, sms_bound)
-    assert result.within, result
-    assert sms.time - started >= rendered.route("escalation-sms")["group_wait"]  # not before the delay
-    assert "WalletServiceDown" in sms.raw["message"]
-
-    # level 2 at the same mark; the acknowledged payment alert reaches neither
-    arrivals(observer, 10, ("email", "WalletServiceDown", "firing", "engineering-managers@example.com"))
-    time.sleep(rendered.route("escalation-sms")["group_interval"])
-    escalated = [n for n in observer.notifications() if "PaymentServiceDown" in n.alertnames
-                 and (n.channel == "sms" or n.target in ("engineering-managers@example.com", "leadership@example.com"))]
-    assert not escalated, escalated
-
-
 def _sender_position_zero(stack) -> int:
     """Index of the peer that notifies first: Alertmanager orders peers by name; position 0 sends at once."""
     import requests
@@ -168,13 +145,39 @@ def test_alertmanager_peer_killed_mid_incident_every_notification_exactly_once(s
 
     counts = collections.Counter((n.channel, n.target if n.channel != "pagerduty" else "", n.status)
                                  for n in observer.notifications() if "PaymentServiceDown" in n.alertnames)
-    assert counts == {
-        ("pagerduty", "", "firing"): 1, ("pagerduty", "", "resolved"): 1,
-        ("slack", "#critical-alerts", "firing"): 1, ("slack", "#critical-alerts", "resolved"): 1,
-        ("sms", "PaymentServiceDown", "firing"): 1,
-        ("email", "engineering-managers@example.com", "firing"): 1, ("email", "engineering-managers@example.com", "resolved"): 1,
-        ("email", "leadership@example.com", "firing"): 1, ("email", "leadership@example.com", "resolved"): 1,
-    }, counts
+    required = {
+        ("pagerduty", "", "firing"), ("pagerduty", "", "resolved"),
+        ("slack", "#critical-alerts", "firing"), ("slack", "#critical-alerts", "resolved"),
+        ("sms", "PaymentServiceDown", "firing"),
+        ("email", "engineering-managers@example.com", "firing"), ("email", "engineering-managers@example.com", "resolved"),
+        ("email", "leadership@example.com", "firing"), ("email", "leadership@example.com", "resolved"),
+    }
+    assert required <= set(counts), required - set(counts)
+    # level 3 may join in if the incident outlasts its delay: whatever was sent, was sent once
+    assert all(count == 1 for count in counts.values()), counts
+
+
+def test_unacknowledged_critical_escalates_to_sms_acknowledged_does_not(stack, observer, rendered, record):
+    started = time.time()
+    observer.service_faults("wallet", down=True)
+    observer.service_faults("payment", down=True)
+    bound = rendered.detection_bound("PaymentServiceDown", "oncall-critical")
+    arrivals(observer, bound + 15, ("pagerduty", "PaymentServiceDown", "firing"), ("pagerduty", "WalletServiceDown", "firing"))
+    observer.silence(alertname="PaymentServiceDown", service="payment")  # on-call acknowledges the payment page
+
+    sms_bound = rendered.detection_bound("WalletServiceDown", "escalation-sms")
+    (sms,) = arrivals(observer, sms_bound + 15, ("sms", "WalletServiceDown", "firing"))
+    result = record("unacknowledged critical", "SMS via SNS after the escalation delay", sms.time - started, sms_bound)
+    assert result.within, result
+    assert sms.time - started >= rendered.route("escalation-sms")["group_wait"]  # not before the delay
+    assert "WalletServiceDown" in sms.raw["message"]
+
+    # level 2 at the same mark; the acknowledged payment alert reaches neither
+    arrivals(observer, 10, ("email", "WalletServiceDown", "firing", "engineering-managers@example.com"))
+    time.sleep(rendered.route("escalation-sms")["group_interval"])
+    escalated = [n for n in observer.notifications() if "PaymentServiceDown" in n.alertnames
+                 and (n.channel == "sms" or n.target in ("engineering-managers@example.com", "leadership@example.com"))]
+    assert not escalated, escalated
 
 
 def test_pii_labels_never_stored(stack, observer, rendered):
