@@ -47,7 +47,7 @@ PROFILES = {
     "user": (8.0, 0.05, [("POST", "/api/v1/users"), ("GET", "/api/v1/users/{id}"), ("POST", "/api/v1/kyc")]),
     "fraud": (10.0, 0.06, [("POST", "/api/v1/fraud/score"), ("GET", "/api/v1/fraud/alerts")]),
 }
-BASELINE_ERROR_RATE = 0.0002   # well inside the 99.9% / 99.95% availability SLOs
+BASELINE_ERROR_RATE = 0.0003   # well inside the 99.9% / 99.95% availability SLOs
 CLIENT_ERROR_RATE = 0.01
 LEAKED_CUSTOMER = {"email": "jane.doe@example.com", "card_number": "4111111111111111"}
 
@@ -100,6 +100,7 @@ class Service:
         self.faults = Faults()
         self.lock = threading.Lock()
         self.rng = random.Random(seed)
+        self.error_debt = 0.0
 
     def set_faults(self, changes: dict) -> Faults:
         with self.lock:
@@ -119,11 +120,13 @@ class Service:
             for _ in range(count):
                 method, uri = self.rng.choice(self.endpoints)
                 latency = self.rng.lognormvariate(math.log(self.median), 0.5) + faults.slow
-                roll = self.rng.random()
-                if roll < BASELINE_ERROR_RATE + faults.error_rate:
+                # server errors spread evenly (not at random) so a rate never shows more than is set
+                self.error_debt += BASELINE_ERROR_RATE + faults.error_rate
+                if self.error_debt >= 1:
+                    self.error_debt -= 1
                     status, outcome, exception = "500", "SERVER_ERROR", "DataAccessException"
-                elif roll < BASELINE_ERROR_RATE + faults.error_rate + CLIENT_ERROR_RATE:
-                    status, outcome, exception = "400", "CLIENT_ERROR", "None"
+                elif self.rng.random() < CLIENT_ERROR_RATE:
+                    status, outcome, exception = self.rng.choice(["400", "401", "403", "404"]), "CLIENT_ERROR", "None"
                 else:
                     status, outcome, exception = ("201" if method == "POST" else "200"), "SUCCESS", "None"
                 pod.requests.labels(method, uri, status, outcome, exception).observe(latency)
