@@ -89,15 +89,23 @@ class Observer:
         return {(r["metric"]["alertname"], r["metric"]["alertstate"]) for r in self.query('ALERTS{alertname!="Watchdog"}')}
 
     def wait_healthy(self, timeout: float = 90.0) -> None:
-        """Until no alert but the Watchdog is pending or firing, in Prometheus and in every Alertmanager."""
+        """Until no alert but the Watchdog is pending or firing, in Prometheus and in every Alertmanager.
+
+        After an incident, also one escalation group_interval more: Alertmanager drops an
+        aggregation group only at its next flush after its alerts resolved, and a new alert joining
+        a leftover group skips the group_wait (the escalation delay) altogether."""
         deadline = time.monotonic() + timeout
+        had_incident = False
         while time.monotonic() < deadline:
             alerts = self.active_alerts()
             in_alertmanager = {a["labels"]["alertname"] for am in self.stack.alertmanagers if am.running()
-                               for a in self.http.get(f"{am.url}/api/v2/alerts?active=true&silenced=false&inhibited=false", timeout=5).json()
+                               for a in self.http.get(f"{am.url}/api/v2/alerts?active=true", timeout=5).json()
                                if a["labels"]["alertname"] != "Watchdog"}
             if not alerts and not in_alertmanager:
+                if had_incident:
+                    time.sleep(self.stack.scaled("5m") + 1)
                 return
+            had_incident = had_incident or any(state == "firing" for _, state in alerts) or bool(in_alertmanager)
             time.sleep(0.25)
         raise TimeoutError(f"stack not healthy after {timeout}s: Prometheus {alerts}, Alertmanager {in_alertmanager}")
 

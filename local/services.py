@@ -100,7 +100,8 @@ class Service:
         self.faults = Faults()
         self.lock = threading.Lock()
         self.rng = random.Random(seed)
-        self.error_debt = 0.0
+        # the first request fails (cold start): a long-running service has its 5xx series already
+        self.error_debt = 1.0
 
     def set_faults(self, changes: dict) -> Faults:
         with self.lock:
