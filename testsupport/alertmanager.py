@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from testsupport.ports import free_port
-from testsupport.process import ServerProcess
+from testsupport.process import LoopbackServer
 
 MINIMAL_CONFIG = """\
 route:
@@ -34,13 +34,15 @@ def alertmanager_binary() -> str:
     return path
 
 
-class AlertmanagerServer:
+class AlertmanagerServer(LoopbackServer):
     def __init__(self, config: str = MINIMAL_CONFIG, port: int | None = None,
                  cluster_port: int | None = None, peers: tuple[str, ...] = (),
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+                 work_dir: Path | None = None):
         self.port = port or free_port()
         self.cluster_port = cluster_port
-        self._work_dir = Path(tempfile.mkdtemp(prefix="alertmanager-"))
+        self._work_dir = Path(work_dir or tempfile.mkdtemp(prefix="alertmanager-"))
+        self._work_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = self._work_dir / "alertmanager.yml"
         self.config_path.write_text(config)
         cluster = ([f"--cluster.listen-address=127.0.0.1:{cluster_port}",
@@ -51,32 +53,4 @@ class AlertmanagerServer:
                 f"--storage.path={self._work_dir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 *cluster, *extra_args]
-        self._process = ServerProcess(argv, self._work_dir / "alertmanager.log", f"{self.url}/-/ready")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> "AlertmanagerServer":
-        self._process.start()
-        self.wait_ready(timeout)
-        return self
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        self._process.wait_ready(timeout)
-
-    def stop(self) -> None:
-        self._process.stop()
-
-    def log(self) -> str:
-        return self._process.log_tail(200)
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self._work_dir, ignore_errors=True)
-
-    def __enter__(self) -> "AlertmanagerServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.cleanup()
+        self._launch(argv, "alertmanager.log", env=env)

@@ -1,9 +1,12 @@
 """A child server process on loopback: start, wait until an HTTP endpoint answers, stop.
 
-Shared by the Prometheus and Alertmanager helpers so both behave the same way.
+ServerProcess runs one; LoopbackServer is the lifecycle that the Prometheus and Alertmanager
+helpers (and the local stack) share, so they all behave the same way.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -14,15 +17,17 @@ import requests
 class ServerProcess:
     """Runs `argv`, logging to `log_path`; `wait_ready` polls `ready_url` until it answers 200."""
 
-    def __init__(self, argv: list[str], log_path: Path, ready_url: str):
+    def __init__(self, argv: list[str], log_path: Path, ready_url: str, env: dict[str, str] | None = None):
         self.argv = argv
         self.log_path = log_path
         self.ready_url = ready_url
+        self.env = env  # added to this process's environment
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        env = {**os.environ, **self.env} if self.env else None
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -47,8 +52,71 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
 
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class LoopbackServer:
+    """What Prometheus and Alertmanager helpers share: a work directory, one ServerProcess, and
+    the start/stop/cleanup lifecycle (also as a context manager).
+
+    Subclasses set `self.port` and `self._work_dir`, then call `_launch(argv, log_name)`;
+    they may extend `cleanup()` to remove more.
+    """
+
+    port: int
+    _work_dir: Path
+    _process: ServerProcess
+
+    def _launch(self, argv: list[str], log_name: str, ready_path: str = "/-/ready",
+                env: dict[str, str] | None = None) -> None:
+        self._process = ServerProcess(argv, self._work_dir / log_name, f"{self.url}{ready_path}", env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process.process
+        return process.pid if process is not None else None
+
+    def running(self) -> bool:
+        process = self._process.process
+        return process is not None and process.poll() is None
+
+    def start(self, timeout: float = 30.0):
+        self._process.start()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        self._process.wait_ready(timeout)
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed node: no graceful shutdown."""
+        self._process.kill()
+
+    def log(self) -> str:
+        return self._process.log_tail(200)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from testsupport.ports import free_port
-from testsupport.process import ServerProcess
+from testsupport.process import LoopbackServer
 
 EMPTY_CONFIG = "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"
 
@@ -47,11 +47,13 @@ def create_blocks_from_openmetrics(openmetrics_text: str, data_dir: Path) -> Non
         raise RuntimeError(f"promtool create-blocks-from failed:\n{result.stdout}\n{result.stderr}")
 
 
-class PrometheusServer:
+class PrometheusServer(LoopbackServer):
     def __init__(self, data_dir: Path | None = None, config: str = EMPTY_CONFIG,
-                 admin_api: bool = False, extra_args: tuple[str, ...] = (), port: int | None = None):
+                 admin_api: bool = False, extra_args: tuple[str, ...] = (), port: int | None = None,
+                 env: dict[str, str] | None = None, work_dir: Path | None = None):
         self.port = port or free_port()
-        self._work_dir = Path(tempfile.mkdtemp(prefix="prometheus-"))
+        self._work_dir = Path(work_dir or tempfile.mkdtemp(prefix="prometheus-"))
+        self._work_dir.mkdir(parents=True, exist_ok=True)
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else self._work_dir / "data"
         self.config_path = self._work_dir / "prometheus.yml"
@@ -64,34 +66,10 @@ class PrometheusServer:
                 "--web.enable-lifecycle",
                 *(["--web.enable-admin-api"] if admin_api else []),
                 *extra_args]
-        self._process = ServerProcess(argv, self._work_dir / "prometheus.log", f"{self.url}/-/ready")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> "PrometheusServer":
-        self._process.start()
-        self.wait_ready(timeout)
-        return self
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        self._process.wait_ready(timeout)
-
-    def stop(self) -> None:
-        self._process.stop()
-
-    def log(self) -> str:
-        return self._process.log_tail(200)
+        self._launch(argv, "prometheus.log", env=env)
 
     def cleanup(self) -> None:
         self.stop()
         if self._owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         shutil.rmtree(self._work_dir, ignore_errors=True)
-
-    def __enter__(self) -> "PrometheusServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.cleanup()

@@ -1,0 +1,383 @@
+"""The local stack: the rendered production configuration, running as processes on loopback.
+
+    with LocalStack(time_scale=20) as stack:      # renders, starts everything, waits until ready
+        stack.prometheus.url, stack.alertmanagers[0].url, stack.sinks_url ...
+    # leaving the block stops every process and deletes the run directory
+
+What runs is what `tools.render` writes for production (build/ inside the run directory); the only
+changes are those of local/localize.py (discovery -> local targets, receivers -> local sinks) and
+local/timescale.py (durations divided by the time scale).
+"""
+from __future__ import annotations
+
+import json
+import secrets as secrets_module
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import psycopg
+import requests
+import yaml
+
+from local import localize, timescale
+from local.localize import Sinks, Target, endpoint_meta
+from testsupport.alertmanager import AlertmanagerServer
+from testsupport.ports import free_port
+from testsupport.postgres import PostgresServer
+from testsupport.process import ServerProcess
+from testsupport.prometheus import PrometheusServer
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = "production"
+SERVICES = ("payment", "wallet", "user", "fraud")
+PODS_PER_SERVICE = 2
+APP_NAMESPACE = "waqiti"
+MONITORING_NAMESPACE = "monitoring"
+ALERTMANAGER_PEERS = 3
+SNS_TOPIC_REGION = "us-east-1"
+# Dummy AWS keys: moto accepts any signature.
+AWS_CREDENTIALS = "[default]\naws_access_key_id = local-access-key\naws_secret_access_key = local-secret-key\n"
+
+
+def write_secret(path: Path, value: str) -> None:
+    """As the Secret is mounted in the cluster: exactly the value, no trailing newline."""
+    path.write_text(value)
+    path.chmod(0o600)
+
+
+def yaml_dump(document) -> str:
+    return yaml.safe_dump(document, sort_keys=False, width=120)
+
+
+@dataclass
+class Ports:
+    prometheus: int = field(default_factory=free_port)
+    alertmanager: list[int] = field(default_factory=lambda: [free_port() for _ in range(ALERTMANAGER_PEERS)])
+    alertmanager_cluster: list[int] = field(default_factory=lambda: [free_port() for _ in range(ALERTMANAGER_PEERS)])
+    exporter: int = field(default_factory=free_port)
+    postgres_exporter: int = field(default_factory=free_port)
+    sinks_http: int = field(default_factory=free_port)
+    sinks_smtp: int = field(default_factory=free_port)
+    moto: int = field(default_factory=free_port)
+    traffic_control: int = field(default_factory=free_port)
+    service_pods: dict = field(default_factory=lambda: {s: [free_port() for _ in range(PODS_PER_SERVICE)] for s in SERVICES})
+    service_control: dict = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+
+
+class LocalStack:
+    def __init__(self, time_scale: float = 10.0, log=None):
+        self.time_scale = float(time_scale)
+        self.log = log or (lambda message: None)
+        self.run_dir = Path(tempfile.mkdtemp(prefix="waqiti-local-"))
+        self.build_dir = self.run_dir / "build"
+        self.secrets_dir = self.run_dir / "secrets"
+        self.ports = Ports()
+        self.postgres: PostgresServer | None = None
+        self.processes: dict[str, ServerProcess] = {}
+        self.alertmanagers: list[AlertmanagerServer] = []
+        self.prometheus: PrometheusServer | None = None
+        self.credentials: dict[str, str] = {}
+        self.resend_delay = timescale.scale_duration("1m", self.time_scale)
+
+    # -- addresses -------------------------------------------------------------------------------
+    @property
+    def sinks(self) -> Sinks:
+        return Sinks(webhook_url=f"http://127.0.0.1:{self.ports.sinks_http}",
+                     smtp_address=f"127.0.0.1:{self.ports.sinks_smtp}",
+                     sns_url=f"http://127.0.0.1:{self.ports.moto}")
+
+    @property
+    def sinks_url(self) -> str:
+        return self.sinks.webhook_url
+
+    @property
+    def moto_url(self) -> str:
+        return self.sinks.sns_url
+
+    @property
+    def traffic_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.traffic_control}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports.service_control[service]}"
+
+    @property
+    def exporter_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.exporter}"
+
+    def scaled(self, duration: str) -> float:
+        """Seconds that `duration` (as written in the rendered config) lasts in this stack."""
+        return timescale.parse_duration(duration) / self.time_scale
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> "LocalStack":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> "LocalStack":
+        self._render()
+        self._write_secrets()
+        self._start_postgres()
+        self._start_process("sinks", [sys.executable, "-m", "local.sinks", "--http", f"127.0.0.1:{self.ports.sinks_http}",
+                                      "--smtp", f"127.0.0.1:{self.ports.sinks_smtp}"], f"{self.sinks_url}/requests")
+        self._start_moto()
+        spec = {s: {"pods": self.ports.service_pods[s], "control": self.ports.service_control[s]} for s in SERVICES}
+        (self.run_dir / "services.json").write_text(json.dumps(spec))
+        self._start_process("services", [sys.executable, "-m", "local.services", "--spec", str(self.run_dir / "services.json")],
+                            f"{self.service_url('fraud')}/faults")
+        self._start_process("traffic", [sys.executable, "-m", "local.traffic", "--control", f"127.0.0.1:{self.ports.traffic_control}"],
+                            f"{self.traffic_url}/faults", env={"TRAFFIC_DSN": self.postgres.dsn_for("postgres", self.postgres.password, self.database)})
+        self._start_exporter()
+        self._start_postgres_exporter()
+        self._start_alertmanagers()
+        self._start_prometheus()
+        self.log("all running")
+        return self
+
+    def stop(self) -> None:
+        """Stops everything, whatever state it is in; deletes the run directory."""
+        # SIGTERM to all first: Alertmanager peers take seconds each to leave the cluster.
+        for server in [self.prometheus, *self.alertmanagers, *self.processes.values()]:
+            if server is not None:
+                server.terminate()
+        if self.prometheus is not None:
+            self.prometheus.cleanup()
+        for alertmanager in self.alertmanagers:
+            alertmanager.cleanup()
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+        if self.postgres is not None:
+            try:
+                self.postgres.cleanup()
+            except RuntimeError:
+                pass  # already stopped (Ctrl-C reaches PostgreSQL too); its directory is gone anyway
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _render(self) -> None:
+        from tools.pulumi_engine import run_program
+        from tools.render import write
+
+        self.log(f"rendering the {STACK} stack with the Pulumi program (under mocks) into {self.build_dir}")
+        write(run_program(STACK), self.build_dir)
+        self.manifests = {p.name: yaml.safe_load(p.read_text()) for p in (self.build_dir / "manifests").glob("*.yaml")}
+
+    def _write_secrets(self) -> None:
+        self.secrets_dir.mkdir(mode=0o700)
+        self.credentials = {
+            "slack-webhook-url": localize.slack_sink_url(self.sinks),
+            "pagerduty-routing-key": secrets_module.token_hex(16),
+            "smtp-password": secrets_module.token_urlsafe(18),
+            "remediation-webhook-token": secrets_module.token_urlsafe(18),
+            "db-password": secrets_module.token_urlsafe(18),
+        }
+        for name, value in self.credentials.items():
+            write_secret(self.secrets_dir / name, value)
+        write_secret(self.secrets_dir / "aws-credentials", AWS_CREDENTIALS)
+
+    def _start_process(self, name: str, argv: list[str], ready_url: str, env: dict | None = None,
+                       timeout: float = 30.0) -> ServerProcess:
+        process = ServerProcess([str(a) for a in argv], self.run_dir / f"{name}.log", ready_url,
+                                {"PYTHONPATH": str(ROOT), **(env or {})})
+        self.processes[name] = process
+        process.start()
+        process.wait_ready(timeout)
+        self.log(f"{name} ready")
+        return process
+
+    def _exporter_env(self) -> dict:
+        """The rendered Deployment's environment, pointed at the local database."""
+        deployment = self.manifests["deployment-business-metrics-exporter.yaml"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        env = {item["name"]: str(item["value"]) for item in container["env"] if "value" in item}
+        return env
+
+    @property
+    def database(self) -> str:
+        return self._exporter_env()["PGDATABASE"]
+
+    def _start_postgres(self) -> None:
+        self.postgres = PostgresServer()
+        self.postgres.start()
+        env = self._exporter_env()
+        reader, database = env["PGUSER"], env["PGDATABASE"]
+        with psycopg.connect(self.postgres.dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        with psycopg.connect(self.postgres.dsn_for("postgres", self.postgres.password, database), autocommit=True) as conn:
+            conn.execute((ROOT / "exporter" / "schema.sql").read_text())
+            # the exporter's own role script, for the user name the stack renders
+            conn.execute((ROOT / "exporter" / "reader_role.sql").read_text().replace("business_metrics_reader", reader))
+            conn.execute(f"ALTER ROLE \"{reader}\" PASSWORD '{self.credentials['db-password']}'")
+        self.log(f"postgresql ready on 127.0.0.1:{self.postgres.port}, database {database}")
+
+    def _start_moto(self) -> None:
+        self._start_process("moto", [Path(sys.executable).parent / "moto_server",
+                                     "-H", "127.0.0.1", "-p", str(self.ports.moto)], f"{self.moto_url}/moto-api/data.json")
+        # the on-call SMS topic the rendered config publishes to, in moto's default account
+        alertmanager = yaml.safe_load((self.build_dir / "alertmanager" / "alertmanager.yml").read_text())
+        for receiver in alertmanager["receivers"]:
+            for sns in receiver.get("sns_configs", []):
+                region, topic = sns["topic_arn"].split(":")[3], sns["topic_arn"].split(":")[5]
+                client = boto3.client("sns", region_name=region, endpoint_url=self.moto_url,
+                                      aws_access_key_id="local", aws_secret_access_key="local")
+                arn = client.create_topic(Name=topic)["TopicArn"]
+                assert arn == sns["topic_arn"], (arn, sns["topic_arn"])
+                client.subscribe(TopicArn=arn, Protocol="sms", Endpoint="+15555550100")
+
+    def _start_exporter(self) -> None:
+        config = yaml.safe_load((self.build_dir / "exporter" / "config.yml").read_text())
+        config_path = self.run_dir / "exporter-config.yml"
+        config_path.write_text(yaml_dump(timescale.scale_exporter_config(config, self.time_scale)))
+        env = self._exporter_env()
+        reader = env["PGUSER"]
+        # EXPORTER_DB_PASSWORD_FILE is what the cluster sets; libpq's own password file (PGPASSFILE)
+        # carries the same secret for libpq, which the exporter relies on for everything else.
+        pgpass = self.secrets_dir / "pgpass"
+        write_secret(pgpass, f"127.0.0.1:{self.postgres.port}:{env['PGDATABASE']}:{reader}:{self.credentials['db-password']}\n")
+        env.update(PGHOST="127.0.0.1", PGPORT=str(self.postgres.port), PGSSLMODE="disable",
+                   EXPORTER_DB_PASSWORD_FILE=str(self.secrets_dir / "db-password"), PGPASSFILE=str(pgpass))
+        self._start_process("exporter", [sys.executable, "-m", "exporter", "--config", config_path,
+                                         "--listen", f"127.0.0.1:{self.ports.exporter}"],
+                            f"{self.exporter_url}/healthz", env=env)
+
+    def _start_postgres_exporter(self) -> None:
+        dsn = (f"postgresql://postgres:{self.postgres.password}@127.0.0.1:{self.postgres.port}/"
+               f"{self.database}?sslmode=disable")
+        self._start_process("postgres-exporter", ["prometheus-postgres-exporter",
+                                                  f"--web.listen-address=127.0.0.1:{self.ports.postgres_exporter}"],
+                            f"http://127.0.0.1:{self.ports.postgres_exporter}/metrics", env={"DATA_SOURCE_NAME": dsn})
+
+    def _start_alertmanagers(self) -> None:
+        source = self.build_dir / "alertmanager"
+        templates = self.run_dir / "alertmanager-templates"
+        shutil.copytree(source / "templates", templates)
+        config = yaml.safe_load((source / "alertmanager.yml").read_text())
+        config = localize.localize_alertmanager_config(config, self.sinks, self.secrets_dir, templates)
+        config = timescale.scale_alertmanager_config(config, self.time_scale)
+        text = yaml_dump(config)
+        cluster = [f"127.0.0.1:{port}" for port in self.ports.alertmanager_cluster]
+        env = {"AWS_SHARED_CREDENTIALS_FILE": str(self.secrets_dir / "aws-credentials")}
+        for index in range(ALERTMANAGER_PEERS):
+            self.alertmanagers.append(self._alertmanager(index, text, cluster, env))
+        for alertmanager in self.alertmanagers:
+            alertmanager.start()
+        self.wait_for_alertmanager_cluster()
+        self.log(f"alertmanager cluster of {ALERTMANAGER_PEERS} ready")
+
+    def _alertmanager(self, index: int, config_text: str, cluster: list[str], env: dict) -> AlertmanagerServer:
+        return AlertmanagerServer(
+            config=config_text, port=self.ports.alertmanager[index], cluster_port=self.ports.alertmanager_cluster[index],
+            peers=tuple(p for i, p in enumerate(cluster) if i != index), env=env,
+            work_dir=self.run_dir / f"alertmanager-{index}",
+            extra_args=("--log.level=warn", f"--web.external-url=http://127.0.0.1:{self.ports.alertmanager[index]}"))
+
+    def wait_for_alertmanager_cluster(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        running = [am for am in self.alertmanagers if am.running()]
+        while time.monotonic() < deadline:
+            try:
+                sizes = [len(requests.get(f"{am.url}/api/v2/status", timeout=2).json()["cluster"].get("peers") or [])
+                         for am in running]
+                if all(size == len(running) for size in sizes):
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"alertmanager peers did not form a cluster of {len(running)}")
+
+    def check_processes(self) -> None:
+        """Raises if any process of the stack has died on its own."""
+        dead = {name: p.log_tail(20) for name, p in self.processes.items() if p.process.poll() is not None}
+        if self.prometheus is not None and not self.prometheus.running():
+            dead["prometheus"] = self.prometheus.log()
+        if dead:
+            raise RuntimeError("stopped unexpectedly:\n" + "\n".join(f"== {n}\n{log}" for n, log in dead.items()))
+
+    def kill_alertmanager(self, index: int) -> None:
+        self.alertmanagers[index].kill()
+
+    def restart_alertmanager(self, index: int, timeout: float = 60.0) -> None:
+        """Start a killed peer again on its ports (the kernel may hold them a few seconds)."""
+        alertmanager = self.alertmanagers[index]
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                alertmanager.start(timeout=15)
+                break
+            except (RuntimeError, TimeoutError):
+                alertmanager.stop()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        self.wait_for_alertmanager_cluster()
+
+    def local_targets(self) -> dict[str, list[Target]]:
+        targets: dict[str, list[Target]] = {}
+        for service in SERVICES:
+            targets[f"waqiti-{service}-service"] = [
+                Target(f"127.0.0.1:{port}", endpoint_meta(service=f"{service}-service", port_name="metrics",
+                                                          namespace=APP_NAMESPACE, pod=f"{service}-service-{i}"))
+                for i, port in enumerate(self.ports.service_pods[service])]
+        targets["waqiti-business-metrics-exporter"] = [Target(
+            f"127.0.0.1:{self.ports.exporter}",
+            endpoint_meta(service="business-metrics-exporter", port_name="metrics", namespace=MONITORING_NAMESPACE,
+                          pod="business-metrics-exporter-0"))]
+        targets["postgres-exporter"] = [Target(
+            f"127.0.0.1:{self.ports.postgres_exporter}",
+            endpoint_meta(service="postgres-exporter", port_name="http-metrics", namespace="platform",
+                          pod="postgres-exporter-0", instance="waqiti-platform"))]
+        targets["prometheus"] = [Target(
+            f"127.0.0.1:{self.ports.prometheus}",
+            endpoint_meta(service="prometheus-headless", port_name="web", namespace=MONITORING_NAMESPACE, pod="prometheus-0"))]
+        targets["alertmanager"] = [Target(
+            f"127.0.0.1:{port}",
+            endpoint_meta(service="alertmanager-headless", port_name="web", namespace=MONITORING_NAMESPACE, pod=f"alertmanager-{i}"))
+            for i, port in enumerate(self.ports.alertmanager)]
+        return targets
+
+    def _start_prometheus(self) -> None:
+        source = self.build_dir / "prometheus"
+        rules_dir = self.run_dir / "prometheus-rules"
+        rules_dir.mkdir()
+        rule_files = {path.name: yaml_dump(timescale.scale_rule_file(yaml.safe_load(path.read_text()), self.time_scale))
+                      for path in sorted((source / "rules").glob("*.yml"))}
+        config = yaml.safe_load((source / "prometheus.yml").read_text())
+        config = localize.localize_prometheus_config(config, self.local_targets(),
+                                                     [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir)
+        config = timescale.scale_prometheus_config(config, self.time_scale)
+        self.prometheus = PrometheusServer(
+            config=yaml_dump(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
+            work_dir=self.run_dir / "prometheus",
+            extra_args=("--enable-feature=expand-external-labels", "--log.level=warn",
+                        # how often firing alerts are re-sent to Alertmanager (1m), scaled like the rest
+                        f"--rules.alert.resend-delay={self.resend_delay}",
+                        f"--web.external-url=http://127.0.0.1:{self.ports.prometheus}"))
+        self.prometheus.start()
+        # Rules go in once every local target has been scraped: Prometheus discovers targets up to
+        # 5s after start (fixed, not scaled), longer than a scaled `for`, and absent() would page.
+        self.wait_for_targets_up()
+        for name, text in rule_files.items():
+            (rules_dir / name).write_text(text)
+        requests.post(f"{self.prometheus.url}/-/reload", timeout=10).raise_for_status()
+        self.log(f"prometheus ready, {len(rule_files)} rule files loaded")
+
+    def wait_for_targets_up(self, timeout: float = 30.0) -> None:
+        expected = sum(len(targets) for targets in self.local_targets().values())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            active = requests.get(f"{self.prometheus.url}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+            if len(active) == expected and all(t["health"] == "up" for t in active):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"not every local target is up:\n{self.prometheus.log()}")

@@ -1,0 +1,153 @@
+"""One local stack per test session (the drills share it); each drill starts from a healthy stack.
+
+The stack runs at DRILL_TIME_SCALE: a 15s scrape takes 750ms and the 5-minute escalation 15s.
+Every drill records its measured latency beside the theoretical bound derived from the rendered
+configuration; they are printed at the end and written to test-output/drills.json.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from local import timescale
+from local.observe import Observer
+from local.stack import LocalStack
+
+DRILL_TIME_SCALE = 20.0
+ROOT = Path(__file__).resolve().parents[2]
+# What the bound leaves out: HTTP delivery, and process scheduling on a busy 2-core runner.
+DELIVERY_SLACK = 1.5
+
+
+@dataclass
+class DrillResult:
+    drill: str
+    what: str
+    latency_s: float
+    bound_s: float
+    time_scale: float
+
+    @property
+    def within(self) -> bool:
+        return self.latency_s <= self.bound_s + DELIVERY_SLACK
+
+
+_results: list[DrillResult] = []
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with LocalStack(time_scale=DRILL_TIME_SCALE) as running:
+        Observer(running).wait_healthy(timeout=120)
+        yield running
+
+
+@pytest.fixture
+def observer(stack) -> Observer:
+    """A healthy stack, watched from now on; healed again afterwards for the next drill."""
+    observer = Observer(stack)
+    observer.heal()
+    observer.wait_healthy()
+    observer.mark()
+    yield observer
+    observer.heal()
+
+
+@pytest.fixture
+def record():
+    def record(drill: str, what: str, latency: float, bound: float) -> DrillResult:
+        result = DrillResult(drill, what, round(latency, 2), round(bound, 2), DRILL_TIME_SCALE)
+        _results.append(result)
+        print(f"\n{drill}: {what}: measured {result.latency_s:.2f}s, bound {result.bound_s:.2f}s")
+        return result
+
+    return record
+
+
+class Rendered:
+    """Durations as the rendered production configuration states them, scaled like the stack."""
+
+    def __init__(self, stack: LocalStack):
+        self.stack = stack
+        build = stack.build_dir
+        self.prometheus = yaml.safe_load((build / "prometheus" / "prometheus.yml").read_text())
+        self.alertmanager = yaml.safe_load((build / "alertmanager" / "alertmanager.yml").read_text())
+        self.rules = {rule["alert"]: (group, rule) for path in (build / "prometheus" / "rules").glob("*.yml")
+                      for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"] if "alert" in rule}
+        self.exporter = yaml.safe_load((build / "exporter" / "config.yml").read_text())
+
+    @property
+    def scrape(self) -> float:
+        """The scrape interval the local Prometheus runs (scaled, with its floor)."""
+        running = yaml.safe_load(self.stack.prometheus.config_path.read_text())
+        return timescale.parse_duration(running["global"]["scrape_interval"])
+
+    def evaluation(self, alertname: str) -> float:
+        group, _ = self.rules[alertname]
+        return self.stack.scaled(group.get("interval", self.prometheus["global"]["evaluation_interval"]))
+
+    def for_(self, alertname: str) -> float:
+        return self.stack.scaled(self.rules[alertname][1].get("for", "0s"))
+
+    def route(self, receiver: str) -> dict:
+        """The timings a receiver's route has, with what it inherits from its parents."""
+        def walk(route, inherited):
+            settings = {**inherited, **{k: route[k] for k in ("group_wait", "group_interval", "repeat_interval") if k in route}}
+            if route.get("receiver") == receiver and route is not self.alertmanager["route"]:
+                return settings
+            for child in route.get("routes", []) or []:
+                found = walk(child, settings)
+                if found:
+                    return found
+            return None
+
+        found = walk(self.alertmanager["route"], {})
+        assert found, receiver
+        return {key: self.stack.scaled(value) for key, value in found.items()}
+
+    def exporter_interval(self, group: str) -> float:
+        return self.stack.scaled(self.exporter["groups"][group]["interval"])
+
+    def exporter_safety_lag(self, group: str) -> float:
+        return self.stack.scaled(self.exporter["groups"][group].get("safety_lag", "0s"))
+
+    @property
+    def resend_delay(self) -> float:
+        """Prometheus's --rules.alert.resend-delay (default 1m, scaled). Observed with 2.42: a newly
+        firing alert reaches Alertmanager with the next resend, up to this long after it fired
+        (with 200ms instead of 3s the first page follows firing at once)."""
+        return timescale.parse_duration(self.stack.resend_delay)
+
+    def detection_bound(self, alertname: str, receiver: str) -> float:
+        """scrape interval + `for` + evaluation interval + group wait: from a fault to the first page,
+        plus the resend delay that Prometheus 2.42 holds a new alert for (see resend_delay)."""
+        return (self.scrape + self.for_(alertname) + self.evaluation(alertname) + self.route(receiver)["group_wait"]
+                + self.resend_delay)
+
+
+@pytest.fixture(scope="session")
+def rendered(stack) -> Rendered:
+    return Rendered(stack)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _results:
+        return
+    out = ROOT / "test-output"
+    out.mkdir(exist_ok=True)
+    path = out / "drills.json"
+    previous = json.loads(path.read_text()) if path.exists() else []
+    drills = {r["drill"] + "/" + r["what"]: r for r in previous}
+    drills.update({r.drill + "/" + r.what: {**asdict(r), "within_bound": r.within} for r in _results})
+    path.write_text(json.dumps(sorted(drills.values(), key=lambda r: r["drill"]), indent=2) + "\n")
+    width = max(len(r.drill) + len(r.what) for r in _results) + 3
+    lines = [f"  {(r.drill + ': ' + r.what):<{width}} {r.latency_s:6.2f}s  (bound {r.bound_s:.2f}s)" for r in _results]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"\nDrills at time scale {DRILL_TIME_SCALE:g} (measured vs theoretical bound):")
+        for line in lines:
+            reporter.write_line(line)

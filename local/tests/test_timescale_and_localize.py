@@ -1,0 +1,68 @@
+"""The local stack's only changes to the rendered files: durations scaled, discovery and receivers localized."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from local import localize, timescale
+from local.localize import Sinks, Target, endpoint_meta
+from render.alertmanager_config import render_alertmanager_files
+from render.prometheus_config import render_prometheus_config
+from render.rules import render_rule_files
+from components.settings import settings_for_stack
+
+
+@pytest.fixture(scope="module")
+def production():
+    return settings_for_stack("production")
+
+
+def test_promql_durations_scale_and_strings_do_not():
+    expr = 'sum(rate(x{code=~"[0-9]+m"}[5m])) / y[1h:5m] offset 1w'
+    assert timescale.scale_promql(expr, 20) == 'sum(rate(x{code=~"[0-9]+m"}[15s])) / y[3m:15s] offset 504m'
+    assert timescale.scale_promql(expr, 1) == expr
+
+
+def test_rule_files_unchanged_at_scale_one_and_for_scaled(production):
+    for text in render_rule_files(production).values():
+        rules = yaml.safe_load(text)
+        assert timescale.scale_rule_file(rules, 1) == rules
+    payment = yaml.safe_load(render_rule_files(production)["payment.yml"])
+    scaled = timescale.scale_rule_file(payment, 20)
+    down = next(r for g in scaled["groups"] for r in g["rules"] if r.get("alert") == "PaymentServiceDown")
+    assert down["for"] == "1500ms"
+
+
+def test_escalation_delay_scales(production):
+    config = yaml.safe_load(render_alertmanager_files(production)["alertmanager.yml"])
+    scaled = timescale.scale_alertmanager_config(config, 20)
+    sms = next(r for r in scaled["route"]["routes"] if r["receiver"] == "escalation-sms")
+    assert (sms["group_wait"], sms["group_interval"]) == ("15s", "15s")
+
+
+def test_scrapes_have_a_floor_for_slow_failure_answers():
+    scaled = timescale.scale_prometheus_config({"global": {"scrape_interval": "15s", "scrape_timeout": "10s",
+                                                           "evaluation_interval": "15s"}}, 20)
+    assert scaled["global"] == {"scrape_interval": "2500ms", "scrape_timeout": "2500ms", "evaluation_interval": "750ms"}
+
+
+def test_only_discovery_changes_in_prometheus_yml(production, tmp_path):
+    config = yaml.safe_load(render_prometheus_config(production))
+    target = Target("127.0.0.1:1234", endpoint_meta(service="payment-service", port_name="metrics", namespace="waqiti", pod="p-0"))
+    local = localize.localize_prometheus_config(config, {"waqiti-payment-service": [target]}, ["127.0.0.1:9093"], tmp_path)
+    for before, after in zip(config["scrape_configs"], local["scrape_configs"]):
+        assert "kubernetes_sd_configs" not in after
+        assert {k: v for k, v in before.items() if k != "kubernetes_sd_configs"} == \
+               {k: v for k, v in after.items() if k != "static_configs"}
+    assert local["global"]["external_labels"] == config["global"]["external_labels"]
+
+
+def test_receivers_point_to_sinks_and_secrets_to_files(production, tmp_path):
+    config = yaml.safe_load(render_alertmanager_files(production)["alertmanager.yml"])
+    sinks = Sinks("http://127.0.0.1:1", "127.0.0.1:2", "http://127.0.0.1:3")
+    local = localize.localize_alertmanager_config(config, sinks, tmp_path, tmp_path / "templates")
+    text = yaml.safe_dump(local)
+    assert "/etc/alertmanager" not in text and "example.com/" not in text.replace("@example.com", "")
+    assert local["route"] == config["route"] and local["inhibit_rules"] == config["inhibit_rules"]
