@@ -49,15 +49,6 @@ NO_LOCAL_DATA = {
         ("waqiti-payment-service", "Firing alerts"), ("waqiti-wallet-service", "Firing alerts"),
         ("waqiti-monitoring-stack", "Unreachable targets"),
     },
-    # Dashboard bugs this test found (reported; remove each line when its panel is fixed):
-    "BUG: queries source=\"subscription\"; the exporter's allowlist and the platform say \"subscriptions\"": {
-        ("waqiti-revenue-analytics", "Subscription revenue (30d)"),
-        ("waqiti-revenue-analytics", "Subscription share of revenue (30d)"),
-        ("waqiti-revenue-analytics", "Subscription revenue per day"),
-    },
-    "BUG: queries wallet_balance_changes; the exporter exposes the counter as wallet_balance_changes_total": {
-        ("waqiti-wallet-service", "Balance changes by currency and type"),
-    },
 }
 
 

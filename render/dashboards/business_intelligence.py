@@ -27,7 +27,7 @@ from render.dashboards.variables import BY_CURRENCY, currency_variable, eq, sele
 
 FOLDER = "business-intelligence"
 RATE = "$__rate_interval"
-SUBSCRIPTION = eq("source", "subscription")  # the `source` of revenue_total that subscriptions book
+SUBSCRIPTION = eq("source", "subscriptions")  # the `source` of revenue_total that subscriptions book (exporter allowlist)
 
 
 def revenue_analytics(settings: Settings) -> model.Dashboard:
