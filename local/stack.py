@@ -266,12 +266,22 @@ class LocalStack:
         config = localize.localize_alertmanager_config(config, self.sinks, self.secrets_dir, templates)
         config = timescale.scale_alertmanager_config(config, self.time_scale)
         text = yaml_dump(config)
-        cluster = [f"127.0.0.1:{port}" for port in self.ports.alertmanager_cluster]
         env = {"AWS_SHARED_CREDENTIALS_FILE": str(self.secrets_dir / "aws-credentials")}
-        for index in range(ALERTMANAGER_PEERS):
-            self.alertmanagers.append(self._alertmanager(index, text, cluster, env))
-        for alertmanager in self.alertmanagers:
-            alertmanager.start()
+        for attempt in range(3):
+            # ports picked just now: one picked at start may meanwhile be some client's ephemeral port
+            self.ports.alertmanager = [free_port() for _ in range(ALERTMANAGER_PEERS)]
+            self.ports.alertmanager_cluster = [free_port() for _ in range(ALERTMANAGER_PEERS)]
+            cluster = [f"127.0.0.1:{port}" for port in self.ports.alertmanager_cluster]
+            self.alertmanagers = [self._alertmanager(i, text, cluster, env) for i in range(ALERTMANAGER_PEERS)]
+            try:
+                for alertmanager in self.alertmanagers:
+                    alertmanager.start()
+                break
+            except RuntimeError as error:
+                for alertmanager in self.alertmanagers:
+                    alertmanager.cleanup()
+                if "address already in use" not in str(error) or attempt == 2:
+                    raise
         self.wait_for_alertmanager_cluster()
         self.log(f"alertmanager cluster of {ALERTMANAGER_PEERS} ready")
 
@@ -352,6 +362,7 @@ class LocalStack:
         rules_dir.mkdir()
         rule_files = {path.name: yaml_dump(timescale.scale_rule_file(yaml.safe_load(path.read_text()), self.time_scale))
                       for path in sorted((source / "rules").glob("*.yml"))}
+        self.ports.prometheus = free_port()  # picked now, not at start (see the Alertmanagers)
         config = yaml.safe_load((source / "prometheus.yml").read_text())
         config = localize.localize_prometheus_config(config, self.local_targets(),
                                                      [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir)

@@ -5,13 +5,24 @@ helpers (and the local stack) share, so they all behave the same way.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import requests
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM it when the process that started it dies, even by SIGKILL (Linux), so
+    a killed test worker or `make local` leaves no server behind."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 class ServerProcess:
@@ -27,7 +38,8 @@ class ServerProcess:
     def start(self) -> None:
         env = {**os.environ, **self.env} if self.env else None
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                            preexec_fn=_die_with_parent)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -51,6 +63,11 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def terminate(self) -> None:
+        """Ask it to stop without waiting (stop() then waits): many processes stop in parallel."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -103,6 +120,9 @@ class LoopbackServer:
 
     def stop(self) -> None:
         self._process.stop()
+
+    def terminate(self) -> None:
+        self._process.terminate()
 
     def kill(self) -> None:
         """SIGKILL, as a crashed node: no graceful shutdown."""
