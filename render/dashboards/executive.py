@@ -21,6 +21,7 @@ from render.dashboards.targets import FRAUD_MODEL_ACCURACY_MIN, SLA_SERVICES, TR
 from render.dashboards.variables import (
     BY_CURRENCY,
     BY_SERVICE,
+    FINISHED_PAYMENTS,
     currency_variable,
     eq,
     select,
@@ -35,6 +36,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
     transactions = select("payment_transactions_total", BY_CURRENCY)
     completed = select("payment_transactions_total", eq("status", "completed"), BY_CURRENCY)
     failed = select("payment_transactions_total", eq("status", "failed"), BY_CURRENCY)
+    finished = select("payment_transactions_total", FINISHED_PAYMENTS, BY_CURRENCY)
     amount = select("payment_transaction_amount_sum", BY_CURRENCY)
     revenue = select("revenue_total", BY_CURRENCY)
     fees = select("fee_collection_total", BY_CURRENCY)
@@ -60,7 +62,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
             "Transaction failure rate (1h)",
             "Share of payment transactions that failed in the last hour; the alert fires above 5%.",
             units.PercentUnit,
-            Query(f"sum(rate({failed}[1h])) / sum(rate({transactions}[1h]))"),
+            Query(f"sum(rate({failed}[1h])) / sum(rate({finished}[1h]))"),
             thresholds=upper_limit(TRANSACTION_FAILURE_RATIO_MAX),
             links=[alerts.runbook_link(settings, alerts.PAYMENT_FAILURE_RATE_HIGH)],
             decimals=2,

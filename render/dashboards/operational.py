@@ -29,6 +29,7 @@ from render.dashboards.targets import (
 from render.dashboards.variables import (
     BY_CURRENCY,
     BY_NAMESPACE,
+    FINISHED_PAYMENTS,
     BY_SERVICE,
     currency_variable,
     eq,
@@ -134,6 +135,7 @@ def _service_dashboard(
 
 def _payment_rows(settings: Settings) -> Callable[[Board], None]:
     transactions = select("payment_transactions_total", BY_CURRENCY)
+    finished = select("payment_transactions_total", FINISHED_PAYMENTS, BY_CURRENCY)
     failed = select("payment_transactions_total", eq("status", "failed"), BY_CURRENCY)
     processing = select("payment_processing_time_seconds_bucket")
 
@@ -152,7 +154,7 @@ def _payment_rows(settings: Settings) -> Callable[[Board], None]:
                 "Share of payment transactions that fail, per currency; the alert fires above 5% for 2 minutes.",
                 units.PercentUnit,
                 Query(
-                    f"sum by (currency) (rate({failed}[{RATE}])) / sum by (currency) (rate({transactions}[{RATE}]))",
+                    f"sum by (currency) (rate({failed}[{RATE}])) / sum by (currency) (rate({finished}[{RATE}]))",
                     "{{currency}}",
                 ),
                 thresholds=upper_limit(TRANSACTION_FAILURE_RATIO_MAX),

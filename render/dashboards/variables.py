@@ -64,6 +64,9 @@ def namespace_variable() -> dashboard.QueryVariable:
 BY_CURRENCY = 'currency=~"$currency"'
 BY_SERVICE = 'service=~"$service"'
 BY_NAMESPACE = 'namespace=~"$namespace"'
+# The failure rate's denominator, as PaymentFailureRateHigh has it: payments that finished. Pending and
+# refunded events are status changes too, and would dilute the ratio.
+FINISHED_PAYMENTS = 'status=~"completed|failed"'
 
 
 def select(metric: str, *matchers: str) -> str:
