@@ -27,10 +27,12 @@ import signal
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import MetricsHandler
+
+from local.http_json import JsonHandler
 
 disable_created_metrics()  # Micrometer exposes no _created series
 
@@ -138,7 +140,7 @@ class Service:
 
 
 def control_handler(service: Service):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self):
             self._reply(200, {"service": service.name, "faults": asdict(service.faults),
                               "pods": {p.name: p.port for p in service.pods}})
@@ -155,16 +157,6 @@ def control_handler(service: Service):
             service.set_faults(asdict(Faults()))
             self._reply(200, {"service": service.name, "faults": asdict(service.faults)})
 
-        def _reply(self, status, payload):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
 
     return Handler
 

@@ -20,11 +20,13 @@ import json
 import signal
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from local.http_json import JsonHandler
 
 _sequence = itertools.count(1)
 _lock = threading.Lock()
@@ -37,7 +39,7 @@ def _record(store: list[dict], item: dict) -> None:
         store.append({"seq": next(_sequence), "time": time.time(), **item})
 
 
-class WebhookHandler(BaseHTTPRequestHandler):
+class WebhookHandler(JsonHandler):
     protocol_version = "HTTP/1.1"
 
     def _body(self) -> object:
@@ -77,16 +79,6 @@ class WebhookHandler(BaseHTTPRequestHandler):
             store.clear()
         self._reply(200, {"cleared": True})
 
-    def _reply(self, status: int, payload) -> None:
-        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 class MailHandler:

@@ -25,9 +25,11 @@ import threading
 import time
 import traceback
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import psycopg
+
+from local.http_json import JsonHandler
 
 TICK = 0.2
 PAYMENTS_PER_SECOND = 10.0
@@ -237,7 +239,7 @@ class Generator:
 
 
 def control_handler(generator: Generator):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def state(self):
             return {"payment_failure_ratio": generator.failure_ratio, "database_up": generator.database_up,
                     "rows_written": generator.counts}
@@ -265,16 +267,6 @@ def control_handler(generator: Generator):
             generator.request("repair")
             self._reply(200, self.state())
 
-        def _reply(self, status, payload):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
 
     return Handler
 
