@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, STACKS, VARIANTS, match_route, require, route_nodes, run, settings_for
+from tests.alerting.conftest import ROOT, STACKS, VARIANTS, match_route, require, route_nodes, run, settings_for
 from components.settings import SECRETS
 from render.alertmanager_config import SECRET_FILES, SECRETS_DIR, render_alertmanager_files
 from render.rules import iter_alerts, render_rule_files

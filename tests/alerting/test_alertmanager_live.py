@@ -20,7 +20,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import route_nodes
+from tests.alerting.conftest import route_nodes
 
 pytestmark = pytest.mark.slow
 

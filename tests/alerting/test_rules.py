@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, STACKS, require, run, settings_for
+from tests.alerting.conftest import ROOT, STACKS, require, run, settings_for
 from render.rules import RUNBOOKS_DIR, iter_alerts, runbook_url
 from render.slo import SloSpecError, load_slo_spec
 
