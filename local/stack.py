@@ -70,8 +70,10 @@ class Ports:
 
 
 class LocalStack:
-    def __init__(self, time_scale: float = 10.0, log=None):
+    def __init__(self, time_scale: float = 10.0, log=None, intervals: str | None = None):
         self.time_scale = float(time_scale)
+        # scrape and evaluation intervals instead of the (scaled) rendered ones, e.g. "1s" (benchmarks)
+        self.intervals = intervals
         self.log = log or (lambda message: None)
         self.run_dir = Path(tempfile.mkdtemp(prefix="waqiti-local-"))
         self.build_dir = self.run_dir / "build"
@@ -367,6 +369,8 @@ class LocalStack:
         config = localize.localize_prometheus_config(config, self.local_targets(),
                                                      [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir)
         config = timescale.scale_prometheus_config(config, self.time_scale)
+        if self.intervals:
+            config = timescale.override_intervals(config, self.intervals)
         self.prometheus = PrometheusServer(
             config=yaml_dump(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
             work_dir=self.run_dir / "prometheus",

@@ -92,6 +92,21 @@ def scale_prometheus_config(config: dict, factor: float) -> dict:
     return config
 
 
+def override_intervals(config: dict, interval: str) -> dict:
+    """Every scrape interval (timeout capped to it) and the global evaluation interval set to
+    `interval`: the detection-latency benchmark runs real time (factor 1) with 1s intervals.
+    Rule groups with an interval of their own (1m recording groups) keep it."""
+    config = copy.deepcopy(config)
+    seconds = parse_duration(interval)
+    config["global"]["evaluation_interval"] = interval
+    for section in [config["global"], *config.get("scrape_configs", [])]:
+        if section is config["global"] or "scrape_interval" in section:
+            section["scrape_interval"] = interval
+        if "scrape_timeout" in section and parse_duration(section["scrape_timeout"]) > seconds:
+            section["scrape_timeout"] = interval
+    return config
+
+
 def scale_rule_file(rules: dict, factor: float) -> dict:
     rules = copy.deepcopy(rules)
     for group in rules.get("groups", []):

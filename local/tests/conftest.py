@@ -87,8 +87,12 @@ class Rendered:
         return timescale.parse_duration(running["global"]["scrape_interval"])
 
     def evaluation(self, alertname: str) -> float:
+        """The group's own interval (scaled), else the running global one (scaled or overridden)."""
         group, _ = self.rules[alertname]
-        return self.stack.scaled(group.get("interval", self.prometheus["global"]["evaluation_interval"]))
+        if "interval" in group:
+            return self.stack.scaled(group["interval"])
+        running = yaml.safe_load(self.stack.prometheus.config_path.read_text())
+        return timescale.parse_duration(running["global"]["evaluation_interval"])
 
     def for_(self, alertname: str) -> float:
         return self.stack.scaled(self.rules[alertname][1].get("for", "0s"))
