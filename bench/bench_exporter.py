@@ -33,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.results import replace_section  # noqa: E402
 from testsupport.postgres import PostgresServer, free_port  # noqa: E402
 
 QE_VENV = REPO / "bench" / ".venv-query-exporter"
@@ -467,7 +468,7 @@ def main() -> int:
     report = render(results)
     print(report)
     if args.write:
-        write_section(REPO / "bench" / "RESULTS.md", report)
+        replace_section(REPO / "bench" / "RESULTS.md", "## Business metrics exporter", report)
     return 0
 
 
@@ -522,20 +523,6 @@ def render(results) -> str:
     for query, ms in sorted(results[-1][2]["steady_queries"].items(), key=lambda kv: -kv[1]):
         lines.append(f"- {ms:.2f} ms: `{query.strip()}…`")
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) only our own section; other benchmarks own the rest of the file."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    heading = "## Business metrics exporter"
-    if heading in text:
-        before, after = text.split(heading, 1)
-        next_section = after.find("\n## ")
-        rest = after[next_section + 1:] if next_section >= 0 else ""
-        text = before + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
 
 
 if __name__ == "__main__":
