@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import http.client
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,7 +79,7 @@ SELECT 'user' || i || '@example.com', (ARRAY['organic','referral','paid_ads','pa
 FROM generate_series({lo}::bigint, {hi}::bigint, 10) AS i;
 INSERT INTO revenue_entries (source, currency, amount, recognized_at)
 SELECT (ARRAY['transaction_fees','subscriptions','fx_spread','interchange'])[1 + i % 4], 'USD',
-       round((random() * 100)::numeric, 2), now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8)
+       CASE WHEN i % 500 = 0 THEN -1 ELSE 1 END * round((random() * 100)::numeric, 2), now() - interval '1 hour' - make_interval(secs => (i % 5184000)::float8)
 FROM generate_series({lo}::bigint, {hi}::bigint, 10) AS i;
 INSERT INTO fraud_alerts (payment_id, risk_level, model_version, detection_type, outcome, created_at, reviewed_at)
 SELECT i, (ARRAY['low','medium','high','critical'])[1 + i % 4], (ARRAY['v1','v2','v3'])[1 + i % 3],
@@ -416,6 +418,8 @@ def seed(pg: PostgresServer, db: str, payments: int) -> float:
     started = time.monotonic()
     with psycopg.connect(pg.dsn_for("postgres", pg.password, db), autocommit=True) as conn:
         count, top = conn.execute("SELECT count(*), coalesce(max(id), 0) FROM payments").fetchone()
+        if count >= payments:  # a kept cluster that has them already
+            return 0.0
         lo, hi = top + 1, top + payments - count
         wallets = max(1, payments // 10)
         conn.execute(SEED_SQL.format(lo=lo, hi=hi, wallets=wallets))
@@ -426,12 +430,16 @@ def seed(pg: PostgresServer, db: str, payments: int) -> float:
 
 
 def prepare(pg: PostgresServer, db: str) -> None:
+    """Database, roles and schema; idempotent, so a kept cluster gets this checkout's schema,
+    indexes and reader role."""
     with psycopg.connect(pg.dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {db}")
-        conn.execute(f"CREATE ROLE {READER} LOGIN PASSWORD '{READER_PW}'")
-        conn.execute(f"CREATE ROLE {QE_USER} LOGIN PASSWORD '{QE_PW}'")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
+            conn.execute(f"CREATE DATABASE {db}")
+        for role, password in ((READER, READER_PW), (QE_USER, QE_PW)):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
     with psycopg.connect(pg.dsn_for("postgres", pg.password, db), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION pg_stat_statements")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         conn.execute((REPO / "exporter" / "schema.sql").read_text())
         conn.execute((REPO / "exporter" / "reader_role.sql").read_text())
         conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {QE_USER}")
@@ -441,35 +449,73 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--skip-query-exporter", action="store_true")
+    parser.add_argument("--data-root", type=Path, default=None,
+                        help="keep each size's PostgreSQL cluster in DATA_ROOT/<size> and reuse it on the "
+                             "next run (generating 10M payments takes long); a missing size starts from a "
+                             "copy of the next smaller one")
+    parser.add_argument("--generate-only", action="store_true", help="build the data, measure nothing")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
-    settings = {"shared_preload_libraries": "pg_stat_statements", "shared_buffers": "2GB",
-                "work_mem": "64MB", "maintenance_work_mem": "512MB", "max_wal_size": "8GB",
-                "checkpoint_timeout": "30min"}
-    with PostgresServer(settings=settings) as pg, tempfile.TemporaryDirectory() as tmp:
-        prepare(pg, "platform")
+    with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            seed_s = seed(pg, "platform", size)
-            print(f"seeded {size:,} payments in {seed_s:.0f}s", flush=True)
-            ours = measure_exporter(pg, "platform", Path(tmp))
-            print(f"exporter at {size:,}: {ours}", flush=True)
-            theirs = None
-            qe_error = None
-            if not args.skip_query_exporter:
-                try:
-                    theirs = measure_query_exporter(pg, "platform", Path(tmp))
-                    print(f"query-exporter at {size:,}: {theirs}", flush=True)
-                except Exception as exc:  # record why, keep our own figures
-                    qe_error = f"{type(exc).__name__}: {exc}"
-                    print(f"query-exporter failed: {qe_error}", flush=True)
-            results.append((size, seed_s, ours, theirs, qe_error))
+            with cluster(args.data_root, size, sizes) as pg:
+                prepare(pg, "platform")
+                seed_s = seed(pg, "platform", size)
+                print(f"seeded {size:,} payments in {seed_s:.0f}s", flush=True)
+                if args.generate_only:
+                    continue
+                ours = measure_exporter(pg, "platform", Path(tmp))
+                print(f"exporter at {size:,}: {ours}", flush=True)
+                theirs = None
+                qe_error = None
+                if not args.skip_query_exporter:
+                    try:
+                        theirs = measure_query_exporter(pg, "platform", Path(tmp))
+                        print(f"query-exporter at {size:,}: {theirs}", flush=True)
+                    except Exception as exc:  # record why, keep our own figures
+                        qe_error = f"{type(exc).__name__}: {exc}"
+                        print(f"query-exporter failed: {qe_error}", flush=True)
+                results.append((size, seed_s, ours, theirs, qe_error))
+    if args.generate_only:
+        return 0
     report = render(results)
     print(report)
     if args.write:
         replace_section(REPO / "bench" / "RESULTS.md", "## Business metrics exporter", report)
     return 0
+
+
+PG_SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "shared_buffers": "2GB",
+               "work_mem": "64MB", "maintenance_work_mem": "512MB", "max_wal_size": "8GB",
+               "checkpoint_timeout": "30min"}
+
+
+def cluster(data_root: Path | None, size: int, sizes: list[int]) -> PostgresServer:
+    """The cluster for one size: throwaway without a data root (the data set grows from size to
+    size in one cluster), else kept in data_root/<size>, first copied from the largest smaller
+    size kept there, so that only the missing rows are generated."""
+    if data_root is None:
+        global _shared
+        if _shared is None:
+            _shared = PostgresServer(settings=PG_SETTINGS)
+            _shared.__enter__()
+            import atexit
+            atexit.register(_shared.cleanup)
+        return contextlib.nullcontext(_shared)
+    target = data_root / str(size)
+    if not (target / "data" / "PG_VERSION").exists():
+        smaller = sorted((int(p.name) for p in data_root.glob("*") if p.name.isdigit()
+                          and int(p.name) < size and (p / "data" / "PG_VERSION").exists()), reverse=True)
+        if smaller:
+            shutil.rmtree(target, ignore_errors=True)
+            subprocess.run(["cp", "-a", str(data_root / str(smaller[0])), str(target)], check=True)
+            (target / "data" / "postmaster.pid").unlink(missing_ok=True)
+    return PostgresServer(settings=PG_SETTINGS, base_dir=target)
+
+
+_shared: PostgresServer | None = None
 
 
 def render(results) -> str:

@@ -11,25 +11,33 @@ from psycopg import sql
 from .catalog import ACTIVE_TIMEFRAMES, OTHER
 from .config import MetricConfig, TableName
 
+# The open-transaction horizon comes from a SECURITY DEFINER function (reader_role.sql) that
+# returns only the oldest other transaction's start: the reader itself cannot see other sessions.
+HORIZON_FUNCTION = "business_metrics.oldest_open_transaction_start"
+
 # The upper end of the next incremental window: `safety_lag` behind the database clock, and never
 # past the start of a transaction still open in this database (its rows, stamped no earlier than
 # its start, become visible only when it commits) unless it has been open longer than
-# `max_watermark_hold`. Needs pg_read_all_stats (e.g. pg_monitor) to see other roles' sessions;
-# without it xact_start reads NULL and only the safety lag applies.
-WATERMARK_HIGH = sql.SQL("""
+# `max_watermark_hold`. Without the horizon function only the safety lag applies.
+_WATERMARK_HIGH = """
 SELECT now(),
        least(now() - make_interval(secs => %(lag)s),
              greatest(now() - make_interval(secs => %(hold)s),
-                      coalesce((SELECT min(xact_start) FROM pg_stat_activity
-                                WHERE datname = current_database()
-                                  AND pid <> pg_backend_pid()
-                                  AND backend_type = 'client backend'
-                                  AND xact_start IS NOT NULL),
-                               'infinity')))
-""")
+                      coalesce({horizon}, 'infinity')))
+"""
+WATERMARK_HIGH = sql.SQL(_WATERMARK_HIGH.format(horizon=HORIZON_FUNCTION + "()"))
+WATERMARK_HIGH_WITHOUT_HORIZON = sql.SQL(_WATERMARK_HIGH.format(horizon="NULL::timestamptz"))
 
-CAN_SEE_ALL_SESSIONS = sql.SQL(
-    "SELECT pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')")
+# Whether the horizon function exists, may be called, and has an owner able to see every
+# session (a superuser or a member of pg_read_all_stats); one row of three booleans.
+HORIZON_CHECK = sql.SQL("""
+SELECT p.oid IS NOT NULL,
+       p.oid IS NOT NULL AND has_function_privilege(p.oid, 'EXECUTE'),
+       p.oid IS NOT NULL AND (r.rolsuper OR pg_has_role(p.proowner, 'pg_read_all_stats', 'USAGE'))
+FROM (SELECT to_regprocedure({signature}) AS oid) f
+LEFT JOIN pg_proc p ON p.oid = f.oid
+LEFT JOIN pg_roles r ON r.oid = p.proowner
+""").format(signature=sql.Literal(HORIZON_FUNCTION + "()"))
 
 
 def _table(name: TableName) -> sql.Composable:

@@ -31,6 +31,7 @@ class GroupRefresher:
         self.stop = stop
         self.thread = threading.Thread(target=self._loop, name=f"refresh-{group.name}", daemon=True)
         self._incremental = any(isinstance(s, EventsSource) for s in sources)
+        self.watermark_query = queries.WATERMARK_HIGH  # the service drops the horizon if it is missing
 
     @property
     def liveness_deadline(self) -> float:
@@ -77,7 +78,7 @@ class GroupRefresher:
             with conn.transaction():
                 high = db_now = None
                 if self._incremental:
-                    db_now, high = conn.execute(queries.WATERMARK_HIGH, {
+                    db_now, high = conn.execute(self.watermark_query, {
                         "lag": self.group.safety_lag, "hold": self.group.max_watermark_hold}).fetchone()
                 for source in self.sources:
                     processed += source.refresh(conn, high, self.group)

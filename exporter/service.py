@@ -78,6 +78,22 @@ class Exporter:
         problems += [f"refresh loop of group {g} is stuck" for g in stale]
         return problems
 
+    def _use_horizon(self, exists: bool, callable_: bool, sees_all: bool) -> None:
+        if exists and callable_:
+            if not sees_all:
+                log.warning("%s() is owned by a role that is neither a superuser nor a member of "
+                            "pg_read_all_stats: it sees only that role's own transactions, so other "
+                            "roles' late commits are covered by safety_lag and the recount only "
+                            "(recreate it with exporter/reader_role.sql as a superuser)",
+                            queries.HORIZON_FUNCTION)
+            return
+        log.warning("%s() is %s: the exporter cannot see other sessions' open transactions, so late "
+                    "commits are covered by safety_lag and the periodic recount only (run "
+                    "exporter/reader_role.sql as a superuser)", queries.HORIZON_FUNCTION,
+                    "not executable by this role" if exists else "missing")
+        for refresher in self.refreshers:
+            refresher.watermark_query = queries.WATERMARK_HIGH_WITHOUT_HORIZON
+
     def _render_every_second(self) -> None:
         """Refreshes re-render right away; this keeps time-based values (watermark lag, process
         memory) current between refreshes and through an outage."""
@@ -90,7 +106,7 @@ class Exporter:
             try:
                 with connect_once(self.conninfo, self.config.connect_timeout) as conn:
                     check_schema(conn, self.config)
-                    sees_all = conn.execute(queries.CAN_SEE_ALL_SESSIONS).fetchone()[0]
+                    horizon = conn.execute(queries.HORIZON_CHECK).fetchone()
                 break
             except ConfigError as exc:
                 log.error("%s", exc)
@@ -106,10 +122,7 @@ class Exporter:
                 delay = min(delay * 2, 30.0)
         if self.stop_event.is_set():
             return
-        if not sees_all:
-            log.warning("the exporter's role is not a member of pg_read_all_stats (grant pg_monitor): "
-                        "it cannot see other sessions' open transactions, so late commits are covered "
-                        "by safety_lag and the periodic recount only")
+        self._use_horizon(*horizon)
         self.health.database_up.set(1)
         self.pool.open(wait=False)
         for refresher in self.refreshers:

@@ -8,6 +8,8 @@
         pg.stop(); pg.start()             # simulate an outage; same port and data afterwards
     # leaving the block stops the server and deletes its data directory
 
+    PostgresServer(base_dir=Path("/tmp/some-dir"))  # kept: reused by the next run (benchmark data)
+
 PostgreSQL refuses to run as root, so when we are root every server command runs as the
 `postgres` system user (through `runuser`) and the data directory is handed to that user.
 """
@@ -48,16 +50,20 @@ class PostgresServer:
     """One PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only.
 
     settings: extra postgresql.conf parameters (e.g. {"shared_preload_libraries": "pg_stat_statements"}).
+    base_dir: keep the cluster there (with its superuser password) instead of a temporary directory;
+    an existing one is started as it is, with this run's port and settings, and never deleted.
     """
 
     superuser = "postgres"
 
-    def __init__(self, settings: dict[str, str] | None = None, port: int | None = None):
+    def __init__(self, settings: dict[str, str] | None = None, port: int | None = None,
+                 base_dir: Path | None = None):
         self.bin_dir = find_postgres_bin_dir()
         self.port = port or free_port()
         self.password = secrets.token_hex(16)
         self.settings = {**FAST_SETTINGS, **(settings or {})}
         self.base_dir: Path | None = None
+        self.kept_dir = Path(base_dir) if base_dir is not None else None
         self.running = False
 
     # -- the connection strings ------------------------------------------------------------
@@ -79,14 +85,24 @@ class PostgresServer:
         return self.base_dir / "data"
 
     def initdb(self) -> None:
-        self.base_dir = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp"))
+        if self.kept_dir is not None:
+            self.base_dir = self.kept_dir
+            self.base_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.base_dir = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp"))
         password_file = self.base_dir / "superuser-password"
-        password_file.write_text(self.password)
-        self._hand_to_server_user(self.base_dir)
-        self._run([self.bin_dir / "initdb", "-D", self.data_dir, "-U", self.superuser,
-                   "--auth=scram-sha-256", f"--pwfile={password_file}", "--no-sync",
-                   "--encoding=UTF8", "--locale=C.UTF-8"])
-        password_file.unlink()
+        if self.kept_dir is not None and (self.data_dir / "PG_VERSION").exists():
+            self.password = password_file.read_text()
+        else:
+            password_file.write_text(self.password)
+            self._hand_to_server_user(self.base_dir)
+            self._run([self.bin_dir / "initdb", "-D", self.data_dir, "-U", self.superuser,
+                       "--auth=scram-sha-256", f"--pwfile={password_file}", "--no-sync",
+                       "--encoding=UTF8", "--locale=C.UTF-8"])
+        if self.kept_dir is None:
+            password_file.unlink()
+        # Appended on every run: the last value of a parameter wins, so a kept cluster takes this
+        # run's port and settings.
         config = {"listen_addresses": "'127.0.0.1'", "port": str(self.port),
                   "unix_socket_directories": f"'{self.base_dir}'", **{
                       k: v if v.replace(".", "").isdigit() or v in ("on", "off") else f"'{v}'"
@@ -112,9 +128,9 @@ class PostgresServer:
         try:
             self.stop()
         finally:
-            if self.base_dir is not None:
+            if self.base_dir is not None and self.kept_dir is None:
                 shutil.rmtree(self.base_dir, ignore_errors=True)
-                self.base_dir = None
+            self.base_dir = None
 
     def log(self) -> str:
         path = self.base_dir / "server.log" if self.base_dir else None
