@@ -32,6 +32,14 @@ class MetricSpec:
     value: str | None = None  # SQL template over {role} placeholders; None means count rows
     default_buckets: tuple[float, ...] = ()
     required_buckets: tuple[float, ...] = ()  # histogram bounds the SLOs rely on
+    # Labels computed from the roles rather than read from a column: label -> (SQL template over
+    # {role} placeholders, its fixed allowlist). The operator maps no column to them.
+    computed_labels: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    @property
+    def column_labels(self) -> tuple[str, ...]:
+        computed = {name for name, _, _ in self.computed_labels}
+        return tuple(label for label in self.labels if label not in computed)
 
     @property
     def incremental(self) -> bool:
@@ -39,8 +47,13 @@ class MetricSpec:
 
     @property
     def all_roles(self) -> tuple[str, ...]:
-        return self.labels + self.roles + self.ledger_roles
+        return self.column_labels + self.roles + self.ledger_roles
 
+
+# Amounts that may be negative (reversals, refunds of fees) are split by sign, so each series
+# only ever grows: `credit` sums the positive amounts, `debit` the absolute value of the negative
+# ones; net = credit - debit. A counter that went down would read as a reset to Prometheus.
+DIRECTION = ("direction", "CASE WHEN {amount} < 0 THEN 'debit' ELSE 'credit' END", ("credit", "debit"))
 
 AMOUNT_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100000)
 LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60, 300)
@@ -84,13 +97,17 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
         ledger_roles=("ledger_wallet_id", "ledger_amount")),
     # -- revenue ----------------------------------------------------------------------------
     MetricSpec(
-        "revenue_total", "counter", "Recognised revenue, by source and currency.",
-        shape="events", labels=("source", "currency"), roles=("recognized_at", "amount"),
-        timestamp_role="recognized_at", value="{amount}"),
+        "revenue_total", "counter",
+        "Recognised revenue by source and currency; direction=debit holds reversals (as positive "
+        "amounts), so net revenue is credit - debit.",
+        shape="events", labels=("source", "currency", "direction"), roles=("recognized_at", "amount"),
+        timestamp_role="recognized_at", value="abs({amount})", computed_labels=(DIRECTION,)),
     MetricSpec(
-        "fee_collection_total", "counter", "Fees collected, by fee type and currency.",
-        shape="events", labels=("fee_type", "currency"), roles=("collected_at", "amount"),
-        timestamp_role="collected_at", value="{amount}"),
+        "fee_collection_total", "counter",
+        "Fees collected by fee type and currency; direction=debit holds refunded fees (as positive "
+        "amounts), so net fees are credit - debit.",
+        shape="events", labels=("fee_type", "currency", "direction"), roles=("collected_at", "amount"),
+        timestamp_role="collected_at", value="abs({amount})", computed_labels=(DIRECTION,)),
     # -- users ------------------------------------------------------------------------------
     MetricSpec(
         "user_registrations_total", "counter", "User registrations, by source and user type.",

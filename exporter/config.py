@@ -175,11 +175,11 @@ def _parse_metric(spec: MetricSpec, data: Any, groups: dict[str, GroupConfig],
 
     # Allowlists are shared by label name; a metric may narrow or replace one (`source` means
     # different things for revenue and for registrations).
-    own = _mapping(data.get("labels", {}), f"{where}.labels", set(spec.labels))
+    own = _mapping(data.get("labels", {}), f"{where}.labels", set(spec.column_labels))
     allowlists = {**allowlists, **{label: _allowlist(values, f"{where}.labels.{label}")
                                    for label, values in own.items()}}
-    metric_allowlists = {}
-    for label in spec.labels:
+    metric_allowlists = {name: values for name, _, values in spec.computed_labels}
+    for label in spec.column_labels:
         if label not in allowlists:
             raise ConfigError(f"labels.{label}: missing allowlist for label {label!r} of {spec.name} "
                               "(list the values that may appear; anything else is exported as "

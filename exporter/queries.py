@@ -50,7 +50,10 @@ def _column(metric: MetricConfig, role: str) -> sql.Composable:
 
 def _value(metric: MetricConfig) -> sql.Composable:
     """The metric's value expression, its {role} placeholders replaced by quoted columns."""
-    template = metric.spec.value or "1"
+    return _template(metric, metric.spec.value or "1")
+
+
+def _template(metric: MetricConfig, template: str) -> sql.Composable:
     return sql.SQL(template).format(**{
         role: _column(metric, role) for role in metric.spec.all_roles if "{" + role + "}" in template})
 
@@ -59,7 +62,11 @@ def _label_exprs(metric: MetricConfig) -> list[sql.Composable]:
     """Each label column mapped through its allowlist: any other value (an email, a card number,
     a typo) and NULL become 'other', inside the database, so they never reach the exporter."""
     exprs = []
+    computed = {name: template for name, template, _ in metric.spec.computed_labels}
     for label in metric.spec.labels:
+        if label in computed:  # its values are fixed by the template
+            exprs.append(_template(metric, computed[label]))
+            continue
         column = _column(metric, label)
         exprs.append(sql.SQL("CASE WHEN {col}::text = ANY({allowed}) THEN {col}::text "
                              "ELSE {other} END").format(

@@ -12,7 +12,7 @@ def required_columns(config: Config) -> list[tuple[str, TableName, str]]:
     """(config field, table, column) for every column the queries will read."""
     needed = []
     for metric in config.metrics:
-        for role in metric.spec.labels + metric.spec.roles:
+        for role in metric.spec.column_labels + metric.spec.roles:
             needed.append((f"metrics.{metric.name}.columns.{role}", metric.table, metric.columns[role]))
         for role in metric.spec.ledger_roles:
             needed.append((f"metrics.{metric.name}.columns.{role}", metric.ledger_table,

@@ -8,6 +8,7 @@ difference as drift. Every other shape is recomputed whole on each refresh.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from datetime import datetime
@@ -77,7 +78,8 @@ class EventsSource(Source):
     def refresh(self, conn, high, group):
         assert high is not None
         if self.watermark is None:
-            self.totals = self._aggregate(conn, self._full, {"high": high}, group.full_scan_timeout)
+            self.totals = self._with_every_key(
+                self._aggregate(conn, self._full, {"high": high}, group.full_scan_timeout))
             self.watermark, self.last_full_scan = high, time.monotonic()
             return int(sum(v[0] for v in self.totals.values()))
         processed = 0
@@ -107,8 +109,19 @@ class EventsSource(Source):
                         "adopting them, which Prometheus sees as a counter reset", self.name, len(decreased))
         elif drift:
             log.info("recount of %s found %s missed by the incremental refreshes", self.name, drift)
-        self.totals, self.last_full_scan, self.last_drift = truth, time.monotonic(), float(drift)
+        self.totals = self._with_every_key(truth)
+        self.last_full_scan, self.last_drift = time.monotonic(), float(drift)
         return float(drift)
+
+    def _with_every_key(self, totals: dict[LabelKey, list[Decimal]]) -> dict[LabelKey, list[Decimal]]:
+        """Every label set the allowlists allow (and "other") starts at 0: Prometheus needs a
+        sample before the first increment to see it, so a series that first appeared at 1 would
+        lose that 1 to rate() and increase(). The allowlists bound how many there are."""
+        width = 2 + (len(self.metric.all_bucket_bounds()) if self.metric.spec.type == "histogram" else 0)
+        values = [self.metric.allowlists[label] + (OTHER,) for label in self.metric.spec.labels]
+        for key in itertools.product(*values):
+            totals.setdefault(key, [Decimal(0)] * width)
+        return totals
 
     @property
     def value_index(self) -> int:

@@ -13,8 +13,8 @@ class BusinessSummary:
     # None means the metric had no samples in the period ("no data"), unlike an empty-but-present 0.
     transactions: dict[str, dict[str, float]] | None   # currency -> status -> count
     transaction_amount: dict[str, float] | None        # currency -> amount processed
-    revenue: dict[str, float] | None                   # currency -> revenue
-    fees: dict[str, float] | None                      # currency -> fees collected
+    revenue: dict[str, float] | None                   # currency -> net revenue (after reversals)
+    fees: dict[str, float] | None                      # currency -> net fees collected
     registrations: dict[str, float] | None             # user_type -> registrations
     fraud_alerts: dict[str, float] | None              # risk_level -> alerts
 
@@ -31,6 +31,17 @@ def _single(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict
     return {key[0]: value for key, value in sorted(totals.items())} if totals else None
 
 
+def _net(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
+    """Money counters come in two monotonic halves (docs/metrics-contract.md): direction="credit"
+    for what was booked, "debit" for reversals; the report shows credit - debit."""
+    credit = _single(api, period, f'{metric}{{direction="credit"}}', label)
+    debit = _single(api, period, f'{metric}{{direction="debit"}}', label)
+    if credit is None and debit is None:
+        return None
+    credit, debit = credit or {}, debit or {}
+    return {key: credit.get(key, 0.0) - debit.get(key, 0.0) for key in sorted(set(credit) | set(debit))}
+
+
 def collect_business(api: PrometheusAPI, period: Period) -> BusinessSummary:
     by_status = totals_by(increase_windows(api, "payment_transactions_total", ("currency", "status"), period),
                           "currency", "status")
@@ -40,7 +51,7 @@ def collect_business(api: PrometheusAPI, period: Period) -> BusinessSummary:
     return BusinessSummary(
         transactions=transactions or None,
         transaction_amount=_single(api, period, "payment_transaction_amount_sum", "currency"),
-        revenue=_single(api, period, "revenue_total", "currency"),
-        fees=_single(api, period, "fee_collection_total", "currency"),
+        revenue=_net(api, period, "revenue_total", "currency"),
+        fees=_net(api, period, "fee_collection_total", "currency"),
         registrations=_single(api, period, "user_registrations_total", "user_type"),
         fraud_alerts=_single(api, period, "fraud_alerts_total", "risk_level"))

@@ -75,5 +75,5 @@ def test_pii_label_pattern(label, dropped):
 
 def test_every_spec_business_label_survives():
     business_labels = {"status", "currency", "payment_method", "user_type", "operation_type", "change_type", "source",
-                       "fee_type", "timeframe", "kyc_status", "risk_level", "model_version", "detection_type"}
+                       "fee_type", "direction", "timeframe", "kyc_status", "risk_level", "model_version", "detection_type"}
     assert not [label for label in business_labels if re.fullmatch(PII_LABELS, label)]

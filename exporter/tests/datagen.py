@@ -3,6 +3,7 @@
 ledger). Some label columns get values no allowlist should let through: emails, card numbers."""
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -13,6 +14,16 @@ CURRENCIES = ["USD", "EUR", "GBP", "NGN", "JPY", "KES"]
 METHODS = ["card", "bank_transfer", "wallet", "mobile_money"]
 # Values that must never become labels: they stand in for personal data in the wrong column.
 LEAKS = ["jane.doe@example.com", "4111111111111111", "NL91ABNA0417164300", "user-829301"]
+
+
+@contextlib.contextmanager
+def new_rows(conn: psycopg.Connection):
+    """Rows written "now" the way the platform writes them: inside one transaction, stamped with
+    its start (what DEFAULT now() gives), so the exporter's open-transaction horizon holds the
+    watermark before them until they commit. A timestamp taken in Python before a slow insert
+    would not be covered, and a busy machine would make such rows slip past the watermark."""
+    with conn.transaction():
+        yield conn.execute("SELECT now()").fetchone()[0]
 
 
 def _maybe_leak(rng: random.Random, value: str, rate: float = 0.03) -> str:
@@ -114,18 +125,23 @@ def corrupt_wallet_balances(conn: psycopg.Connection, k: int) -> None:
                  "(SELECT id FROM wallets ORDER BY id LIMIT %s)", [k])
 
 
+def _sign(rng: random.Random) -> int:
+    """One entry in ten is a reversal: a negative amount (refunded revenue, a fee given back)."""
+    return -1 if rng.random() < 0.1 else 1
+
+
 def insert_revenue_and_fees(conn: psycopg.Connection, rng: random.Random, n: int,
                             at: datetime | None = None) -> None:
     now = datetime.now(timezone.utc)
     conn.cursor().executemany(
         "INSERT INTO revenue_entries (source, currency, amount, recognized_at) VALUES (%s, %s, %s, %s)",
         [(_maybe_leak(rng, rng.choice(["transaction_fees", "subscriptions", "fx_spread"])),
-          rng.choice(CURRENCIES), Decimal(rng.randint(1, 10**7)) / 100, at or _past(rng, now))
+          rng.choice(CURRENCIES), _sign(rng) * Decimal(rng.randint(1, 10**7)) / 100, at or _past(rng, now))
          for _ in range(n)])
     conn.cursor().executemany(
         "INSERT INTO fees (payment_id, fee_type, currency, amount, collected_at) VALUES (%s, %s, %s, %s, %s)",
         [(rng.randint(1, 10**6), _maybe_leak(rng, rng.choice(["processing", "fx_conversion", "withdrawal"])),
-          _maybe_leak(rng, rng.choice(CURRENCIES)), Decimal(rng.randint(1, 10**5)) / 100,
+          _maybe_leak(rng, rng.choice(CURRENCIES)), _sign(rng) * Decimal(rng.randint(1, 10**5)) / 100,
           at or _past(rng, now)) for _ in range(n)])
 
 

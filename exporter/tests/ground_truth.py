@@ -2,6 +2,7 @@
 schema read with plain SQL, then counted, summed and bucketed here in Python."""
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,6 +19,11 @@ def _allow(config: Config, metric: str, label: str, value) -> str:
     return value if value in allowed else "other"
 
 
+def _every_label_set(config: Config, metric: str, labels) -> list[tuple[str, ...]]:
+    allowlists = next(m for m in config.metrics if m.name == metric).allowlists
+    return list(itertools.product(*(allowlists[label] + ("other",) for label in labels)))
+
+
 def _labels(**labels) -> frozenset:
     return frozenset(labels.items())
 
@@ -25,6 +31,8 @@ def _labels(**labels) -> frozenset:
 def _totals(config, metric, sample, rows, labels, value_index=None) -> Samples:
     """Counter samples: rows are tuples of label values (then optionally a value to sum)."""
     totals: dict[frozenset, Decimal] = defaultdict(Decimal)
+    for key in _every_label_set(config, metric, labels):  # exported at 0 before their first row
+        totals[_labels(**dict(zip(labels, key)))] = Decimal(0)
     for row in rows:
         key = _labels(**{l: _allow(config, metric, l, v) for l, v in zip(labels, row)})
         totals[key] += Decimal(1) if value_index is None else row[value_index]
@@ -35,6 +43,8 @@ def _histogram(config, metric, rows, label: str | None) -> Samples:
     """rows: (label value or None, observed value as Decimal)."""
     conf = next(m for m in config.metrics if m.name == metric)
     per_key: dict[str | None, list[Decimal]] = defaultdict(list)
+    for (key,) in (_every_label_set(config, metric, (label,)) if label else [(None,)]):
+        per_key[key] = []
     for label_value, value in rows:
         per_key[_allow(config, metric, label, label_value) if label else None].append(value)
     samples: Samples = {}
@@ -85,12 +95,15 @@ def expected_samples(conn: psycopg.Connection, config: Config) -> Samples:
                    if balance != ledger_sums.get(wallet_id, Decimal(0)))
     s[("wallet_balance_reconciliation_failures", frozenset())] = float(failures)
 
+    # reversals (negative amounts) count as direction="debit", by their absolute value
     s |= _totals(config, "revenue_total", "revenue_total",
-                 q("SELECT source, currency, amount FROM revenue_entries"), ("source", "currency"),
-                 value_index=2)
+                 [(src, cur, "debit" if amount < 0 else "credit", abs(amount)) for src, cur, amount in
+                  q("SELECT source, currency, amount FROM revenue_entries")],
+                 ("source", "currency", "direction"), value_index=3)
     s |= _totals(config, "fee_collection_total", "fee_collection_total",
-                 q("SELECT fee_type, currency, amount FROM fees"), ("fee_type", "currency"),
-                 value_index=2)
+                 [(fee, cur, "debit" if amount < 0 else "credit", abs(amount)) for fee, cur, amount in
+                  q("SELECT fee_type, currency, amount FROM fees")],
+                 ("fee_type", "currency", "direction"), value_index=3)
 
     s |= _totals(config, "user_registrations_total", "user_registrations_total",
                  q("SELECT source, user_type FROM users"), ("source", "user_type"))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 import re
 import time
-from datetime import datetime, timezone
 
 import requests
 
 from exporter.catalog import CATALOG, OTHER
 
 from .conftest import fast_config
-from .datagen import LEAKS, complete_pending_payments, corrupt_wallet_balances, populate
+from .datagen import LEAKS, complete_pending_payments, corrupt_wallet_balances, new_rows, populate
 from .ground_truth import expected_samples
 from .scraping import business, scrape, wait_for_refreshes
 
@@ -41,7 +40,8 @@ def test_every_metric_equals_ground_truth_after_inserts_and_status_updates(datab
     assert truth[("wallet_balance_reconciliation_failures", frozenset())] == 3
 
     with database.connect() as conn:
-        populate(conn, seed=2, at=datetime.now(timezone.utc))  # new rows of every kind
+        with new_rows(conn) as now:
+            populate(conn, seed=2, at=now)  # new rows of every kind
         updated = complete_pending_payments(conn, random.Random(3), 25)  # status updates
         corrupt_wallet_balances(conn, 5)
     settle(exporter.port)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timezone
 
 from .conftest import fast_config
-from .datagen import complete_pending_payments, insert_payments, populate
+from .datagen import complete_pending_payments, insert_payments, new_rows, populate
 from .ground_truth import expected_samples
 from .scraping import business, scrape, value, wait_for_refreshes
 from .test_ground_truth import settle
@@ -78,7 +77,8 @@ def test_restarted_and_parallel_exporters_agree_with_the_database(database, star
     first = start_exporter(database.reader_dsn, config)
     settle(first.port)
     with database.connect() as conn:
-        insert_payments(conn, rng, 30, at=datetime.now(timezone.utc))
+        with new_rows(conn) as now:
+            insert_payments(conn, rng, 30, at=now)
         complete_pending_payments(conn, rng, 20)
 
     second = start_exporter(database.reader_dsn, config)  # a second replica, seeded from scratch
@@ -92,9 +92,11 @@ def test_restarted_and_parallel_exporters_agree_with_the_database(database, star
     last_of_first = business(scrape(first.port))
     first.stop()
     with database.connect() as conn:
-        insert_payments(conn, rng, 30, at=datetime.now(timezone.utc))
+        with new_rows(conn) as now:
+            insert_payments(conn, rng, 30, at=now)
         complete_pending_payments(conn, rng, 20)
-        populate(conn, seed=8, at=datetime.now(timezone.utc))
+        with new_rows(conn) as now:
+            populate(conn, seed=8, at=now)
     restarted = start_exporter(database.reader_dsn, config)
     settle(restarted.port)
     with database.connect() as conn:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timezone
 
 import requests
 
 from .conftest import fast_config
-from .datagen import complete_pending_payments, insert_payments, populate
+from .datagen import complete_pending_payments, insert_payments, new_rows, populate
 from .ground_truth import expected_samples
 from .scraping import business, scrape, value, wait_until
 from .test_ground_truth import settle
@@ -53,7 +52,8 @@ def test_database_outage_keeps_last_values_and_recovers(postgres, database, star
 
     rng = random.Random(10)
     with database.connect() as conn:
-        insert_payments(conn, rng, 20, at=datetime.now(timezone.utc))
+        with new_rows(conn) as now:
+            insert_payments(conn, rng, 20, at=now)
         complete_pending_payments(conn, rng, 10)
     wait_until(lambda: value(scrape(exporter.port), "business_exporter_database_up") == 1,
                timeout=30, message="database_up 1 after recovery")
@@ -86,7 +86,8 @@ def test_slow_database_hits_the_statement_timeout_and_recovers(database, start_e
         locker.rollback()
 
     with database.connect() as conn:
-        insert_payments(conn, random.Random(12), 10, at=datetime.now(timezone.utc))
+        with new_rows(conn) as now:
+            insert_payments(conn, random.Random(12), 10, at=now)
     settle(exporter.port)
     with database.connect() as conn:
         assert business(scrape(exporter.port)) == expected_samples(conn, config)

@@ -23,6 +23,7 @@ from render.dashboards.targets import (
     REGISTRATIONS_PER_HOUR_MIN,
     REVENUE_VS_7D_AVERAGE_MIN,
 )
+from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, net
 from render.dashboards.variables import BY_CURRENCY, currency_variable, eq, select
 
 FOLDER = "business-intelligence"
@@ -31,9 +32,15 @@ SUBSCRIPTION = eq("source", "subscriptions")  # the `source` of revenue_total th
 
 
 def revenue_analytics(settings: Settings) -> model.Dashboard:
-    revenue = select("revenue_total", BY_CURRENCY)
-    subscriptions = select("revenue_total", SUBSCRIPTION, BY_CURRENCY)
-    fees = select("fee_collection_total", BY_CURRENCY)
+    def revenue(function: str, window: str) -> str:  # net of reversals (render/dashboards/money.py)
+        return net(function, "revenue_total", window, BY_CURRENCY)
+
+    def subscriptions(function: str, window: str) -> str:
+        return net(function, "revenue_total", window, SUBSCRIPTION, BY_CURRENCY)
+
+    def fees(function: str, window: str) -> str:
+        return net(function, "fee_collection_total", window, BY_CURRENCY)
+
     board = Board(
         settings,
         name="revenue-analytics",
@@ -50,7 +57,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "the alert fires below 80%.",
             units.PercentUnit,
             Query(
-                f"sum by (currency) (increase({revenue}[1d])) / (sum by (currency) (increase({revenue}[7d])) / 7)",
+                f"sum by (currency) ({revenue('increase', '1d')}) / (sum by (currency) ({revenue('increase', '7d')}) / 7)",
                 "{{currency}}",
             ),
             thresholds=lower_limit(REVENUE_VS_7D_AVERAGE_MIN),
@@ -63,8 +70,8 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Daily revenue run rate vs 7-day average",
             "Revenue of the last hour extrapolated to a day, against the average day of the last 7 days.",
             units.Short,
-            Query(f"sum by (currency) (rate({revenue}[1h])) * 86400", "{{currency}} last hour"),
-            Query(f"sum by (currency) (rate({revenue}[7d])) * 86400", "{{currency}} 7-day average"),
+            Query(f"sum by (currency) ({revenue('rate', '1h')}) * 86400", "{{currency}} last hour"),
+            Query(f"sum by (currency) ({revenue('rate', '7d')}) * 86400", "{{currency}} 7-day average"),
             min_value=0,
             w=16,
         ),
@@ -72,7 +79,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Revenue per hour by source",
             "Revenue per hour by source and currency.",
             units.Short,
-            Query(f"sum by (source, currency) (rate({revenue}[{RATE}])) * 3600", "{{source}} {{currency}}"),
+            Query(f"sum by (source, currency) ({revenue('rate', RATE)}) * 3600", "{{source}} {{currency}}"),
             stacked=True,
             min_value=0,
         ),
@@ -80,7 +87,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Revenue by source (24h)",
             "Revenue booked in the last 24 hours by source and currency.",
             units.Short,
-            Query(f"sum by (source, currency) (increase({revenue}[24h]))", "{{source}} {{currency}}"),
+            Query(f"sum by (source, currency) ({revenue('increase', '24h')})", "{{source}} {{currency}}"),
             min_value=0,
         ),
     )
@@ -89,7 +96,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Fees collected per hour by type",
             "Fees collected per hour by fee type and currency.",
             units.Short,
-            Query(f"sum by (fee_type, currency) (rate({fees}[{RATE}])) * 3600", "{{fee_type}} {{currency}}"),
+            Query(f"sum by (fee_type, currency) ({fees('rate', RATE)}) * 3600", "{{fee_type}} {{currency}}"),
             stacked=True,
             min_value=0,
         ),
@@ -97,7 +104,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Fees by type (24h)",
             "Fees collected in the last 24 hours by fee type and currency.",
             units.Short,
-            Query(f"sum by (fee_type, currency) (increase({fees}[24h]))", "{{fee_type}} {{currency}}"),
+            Query(f"sum by (fee_type, currency) ({fees('increase', '24h')})", "{{fee_type}} {{currency}}"),
             min_value=0,
         ),
     )
@@ -106,7 +113,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Subscription revenue (30d)",
             "Subscription revenue of the last 30 days, per currency.",
             units.Short,
-            Query(f"sum by (currency) (increase({subscriptions}[30d]))", "{{currency}}"),
+            Query(f"sum by (currency) ({subscriptions('increase', '30d')})", "{{currency}}"),
             sparkline=False,
             w=6,
         ),
@@ -115,7 +122,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Subscriptions' share of all revenue over the last 30 days, per currency.",
             units.PercentUnit,
             Query(
-                f"sum by (currency) (increase({subscriptions}[30d])) / sum by (currency) (increase({revenue}[30d]))",
+                f"sum by (currency) ({subscriptions('increase', '30d')}) / sum by (currency) ({revenue('increase', '30d')})",
                 "{{currency}}",
             ),
             sparkline=False,
@@ -126,7 +133,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
             "Subscription revenue per day",
             "Subscription revenue per day, per currency.",
             units.Short,
-            Query(f"sum by (currency) (rate({subscriptions}[{RATE}])) * 86400", "{{currency}}"),
+            Query(f"sum by (currency) ({subscriptions('rate', RATE)}) * 86400", "{{currency}}"),
             min_value=0,
         ),
     )
@@ -189,14 +196,14 @@ def user_analytics(settings: Settings) -> model.Dashboard:
     board.row("Engagement").add(
         stat_panel(
             "Active users",
-            "Distinct active users over the last day, week and month.",
+            f"Distinct active users; {ACTIVE_TIMEFRAMES_NOTE}.",
             units.Short,
             Query(f"max by (timeframe) ({active})", "{{timeframe}}"),
             w=12,
         ),
         stat_panel(
             "Stickiness (DAU / MAU)",
-            "Daily active users as a share of monthly active users.",
+            "Users active in the last 24 hours as a share of those active in the last 30 days (rolling, not the calendar month).",
             units.PercentUnit,
             Query(f'max({select("user_active_total", eq("timeframe", "day"))})'
                   f' / max({select("user_active_total", eq("timeframe", "month"))})'),
@@ -205,7 +212,7 @@ def user_analytics(settings: Settings) -> model.Dashboard:
         ),
         timeseries_panel(
             "Active users over time",
-            "Distinct active users over the last day, week and month.",
+            f"Distinct active users; {ACTIVE_TIMEFRAMES_NOTE}.",
             units.Short,
             Query(f"max by (timeframe) ({active})", "{{timeframe}}"),
             min_value=0,

@@ -18,6 +18,7 @@ from render.dashboards.panels import (
     upper_limit,
 )
 from render.dashboards.targets import FRAUD_MODEL_ACCURACY_MIN, SLA_SERVICES, TRANSACTION_FAILURE_RATIO_MAX
+from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, net
 from render.dashboards.variables import (
     BY_CURRENCY,
     BY_SERVICE,
@@ -38,8 +39,12 @@ def financial_overview(settings: Settings) -> model.Dashboard:
     failed = select("payment_transactions_total", eq("status", "failed"), BY_CURRENCY)
     finished = select("payment_transactions_total", FINISHED_PAYMENTS, BY_CURRENCY)
     amount = select("payment_transaction_amount_sum", BY_CURRENCY)
-    revenue = select("revenue_total", BY_CURRENCY)
-    fees = select("fee_collection_total", BY_CURRENCY)
+    def revenue(function: str, window: str) -> str:  # net of reversals (render/dashboards/money.py)
+        return net(function, "revenue_total", window, BY_CURRENCY)
+
+    def fees(function: str, window: str) -> str:
+        return net(function, "fee_collection_total", window, BY_CURRENCY)
+
     registrations = select("user_registrations_total")
     board = Board(
         settings,
@@ -78,7 +83,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
             "Revenue (24h)",
             "Revenue booked in the last 24 hours, in each currency.",
             units.Short,
-            Query(f"sum by (currency) (increase({revenue}[24h]))", "{{currency}}"),
+            Query(f"sum by (currency) ({revenue('increase', '24h')})", "{{currency}}"),
             sparkline=False,
         ),
         timeseries_panel(
@@ -112,7 +117,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
             "Revenue per hour by source",
             "Revenue per hour by source and currency.",
             units.Short,
-            Query(f"sum by (source, currency) (rate({revenue}[{RATE}])) * 3600", "{{source}} {{currency}}"),
+            Query(f"sum by (source, currency) ({revenue('rate', RATE)}) * 3600", "{{source}} {{currency}}"),
             stacked=True,
             min_value=0,
         ),
@@ -120,7 +125,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
             "Fees collected per hour by type",
             "Fees collected per hour by fee type and currency.",
             units.Short,
-            Query(f"sum by (fee_type, currency) (rate({fees}[{RATE}])) * 3600", "{{fee_type}} {{currency}}"),
+            Query(f"sum by (fee_type, currency) ({fees('rate', RATE)}) * 3600", "{{fee_type}} {{currency}}"),
             stacked=True,
             min_value=0,
         ),
@@ -135,7 +140,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
         ),
         stat_panel(
             "Active users",
-            "Distinct active users over the last day, week and month.",
+            f"Distinct active users; {ACTIVE_TIMEFRAMES_NOTE}.",
             units.Short,
             Query(f'max by (timeframe) ({select("user_active_total")})', "{{timeframe}}"),
             sparkline=False,

@@ -84,11 +84,16 @@ BUSINESS_RATES = {   # counter -> per-minute increase function of t
         lambda t: 1 if in_minutes(t, (12, 0), (13, 0)) else 0,
     ('payment_transaction_amount_sum', (("currency", "USD"),)): lambda t: 1234.5,
     ('payment_transaction_amount_sum', (("currency", "AED"),)): lambda t: 4321.25,
-    ('revenue_total', (("source", "fees"), ("currency", "USD"))): lambda t: 12.5,
-    ('revenue_total', (("source", "subscriptions"), ("currency", "USD"))): lambda t: 2,
-    ('revenue_total', (("source", "fees"), ("currency", "AED"))): lambda t: 40,
-    ('fee_collection_total', (("fee_type", "transfer"), ("currency", "USD"))): lambda t: 12.5,
-    ('fee_collection_total', (("fee_type", "transfer"), ("currency", "AED"))): lambda t: 40,
+    ('revenue_total', (("source", "fees"), ("currency", "USD"), ("direction", "credit"))): lambda t: 12.5,
+    ('revenue_total', (("source", "subscriptions"), ("currency", "USD"), ("direction", "credit"))): lambda t: 2,
+    ('revenue_total', (("source", "fees"), ("currency", "AED"), ("direction", "credit"))): lambda t: 40,
+    # reversals: 0.5 USD of subscriptions refunded per minute from 12:00 to 13:00 (30 in all)
+    ('revenue_total', (("source", "subscriptions"), ("currency", "USD"), ("direction", "debit"))):
+        lambda t: 0.5 if in_minutes(t, (12, 0), (13, 0)) else 0,
+    ('fee_collection_total', (("fee_type", "transfer"), ("currency", "USD"), ("direction", "credit"))): lambda t: 12.5,
+    ('fee_collection_total', (("fee_type", "transfer"), ("currency", "AED"), ("direction", "credit"))): lambda t: 40,
+    ('fee_collection_total', (("fee_type", "transfer"), ("currency", "AED"), ("direction", "debit"))):
+        lambda t: 1 if in_minutes(t, (12, 0), (13, 0)) else 0,
     ('user_registrations_total', (("source", "web"), ("user_type", "individual"))): lambda t: 1,
     ('user_registrations_total', (("source", "app"), ("user_type", "business"))):
         lambda t: 1 if int((t - START) // 60) % 10 == 0 else 0,

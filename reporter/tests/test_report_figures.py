@@ -116,8 +116,9 @@ def test_business_summary_per_currency(daily):
                                      "failed": day.expected_business_total("payment_transactions_total", currency="USD", status="failed")}
     assert b.transactions["AED"]["refunded"] == 60
     assert b.transaction_amount == pytest.approx({"USD": 1234.5 * 1440, "AED": 4321.25 * 1440})
-    assert b.revenue == pytest.approx({"USD": (12.5 + 2) * 1440, "AED": 40 * 1440})   # sources, never currencies
-    assert b.fees == pytest.approx({"USD": 12.5 * 1440, "AED": 40 * 1440})
+    # sources, never currencies; net of the reversals (direction="debit")
+    assert b.revenue == pytest.approx({"USD": (12.5 + 2) * 1440 - 30, "AED": 40 * 1440})
+    assert b.fees == pytest.approx({"USD": 12.5 * 1440, "AED": 40 * 1440 - 60})
     assert b.registrations == {"individual": 1440, "business": 144}
     assert b.fraud_alerts == {"high": 48, "low": 2880}
 
