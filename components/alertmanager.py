@@ -132,7 +132,7 @@ class Alertmanager(pulumi.ComponentResource):
         self.service = kube.service(NAME, COMPONENT, args.namespace, web, child)
         self.statefulset = k8s.apps.v1.StatefulSet(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, args.namespace, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
+            metadata=kube.metadata(NAME, COMPONENT, args.namespace, annotations=kube.skip_checks(**kube.unless_digest_pinned(settings.image, args.config_reloader_image))),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=settings.replicas,
                 service_name=HEADLESS,

@@ -108,7 +108,7 @@ class Grafana(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
+            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(**kube.unless_digest_pinned(grafana.image))),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=grafana.replicas,
                 # A single replica on a ReadWriteOnce volume cannot surge: the new pod would wait for the disk.
@@ -153,7 +153,7 @@ class Grafana(pulumi.ComponentResource):
                 namespace,
                 annotations=kube.skip_checks(
                     CKV_K8S_35="the image renderer reads its auth token only from the AUTH_TOKEN variable (fed by secretKeyRef)",
-                    CKV_K8S_43=kube.PINNED_BY_TAG,
+                    **kube.unless_digest_pinned(settings.grafana.renderer_image),
                 ),
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(

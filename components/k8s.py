@@ -100,14 +100,19 @@ def env_from_field(name: str, field_path: str) -> k8s.core.v1.EnvVarArgs:
 
 
 def skip_checks(**reasons: str) -> dict[str, str]:
-    """checkov skip annotations, each with its written reason: `skip_checks(CKV_K8S_38="...")`."""
-    return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(sorted(reasons.items()), start=1)}
+    """checkov skip annotations, each with its written reason: `skip_checks(CKV_K8S_38="...")`; None when none."""
+    return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(sorted(reasons.items()), start=1)} or None
 
 
 PINNED_BY_TAG = (
-    "images are pinned to a release tag in the stack settings (digests cannot be resolved where the program is"
-    " rendered); set a digest in the *Image setting to pin harder"
+    "an image is pinned to a release tag only (no digest could be resolved where the program is rendered);"
+    " set tag@sha256:digest in its *Image setting and this skip goes away"
 )
+
+
+def unless_digest_pinned(*images: str) -> dict[str, str]:
+    """The CKV_K8S_43 (image by digest) skip, for skip_checks, while any of a workload's images lacks a digest."""
+    return {} if all("@sha256:" in image for image in images) else {"CKV_K8S_43": PINNED_BY_TAG}
 
 
 def resources(cpu_request: str, cpu_limit: str, memory_request: str, memory_limit: str) -> k8s.core.v1.ResourceRequirementsArgs:

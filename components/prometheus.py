@@ -109,7 +109,7 @@ class Prometheus(pulumi.ComponentResource):
                 args.namespace,
                 annotations=kube.skip_checks(
                     CKV_K8S_38="Kubernetes service discovery reads the API server with this token (get/list/watch only)",
-                    CKV_K8S_43=kube.PINNED_BY_TAG,
+                    **kube.unless_digest_pinned(settings.image, args.config_reloader_image),
                 ),
             ),
             spec=k8s.apps.v1.StatefulSetSpecArgs(

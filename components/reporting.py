@@ -221,7 +221,7 @@ class SlaReporting(pulumi.ComponentResource):
         )
         return k8s.batch.v1.CronJob(
             job.name,
-            metadata=kube.metadata(job.name, COMPONENT, namespace, label_name=NAME, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
+            metadata=kube.metadata(job.name, COMPONENT, namespace, label_name=NAME, annotations=kube.skip_checks(**kube.unless_digest_pinned(reporting.image))),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=job.schedule,
                 time_zone=reporting.timezone,
