@@ -9,7 +9,9 @@ STACKS := production staging dev
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager postgresql prometheus-postgres-exporter poppler-utils
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: deps debian-packages venv checkov-venv render render-all test local bench clean
+IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
+
+.PHONY: deps debian-packages venv checkov-venv render render-all test local bench clean image-tools images
 
 deps: debian-packages venv checkov-venv
 
@@ -47,13 +49,23 @@ render: venv
 render-all: venv
 	@for s in $(STACKS); do $(PY) -m tools.render --stack $$s --out build/$$s || exit 1; done
 
-test: deps
+# podman runs its containers with runc here (crun fails on this machine's cgroups); mmdebstrap makes
+# the Debian base that GitHub pulls from its registry (images/base.py).
+image-tools:
+	@$(MAKE) --no-print-directory debian-packages DEBIAN_PACKAGES="$(IMAGE_TOOLS)"
+
+# Both images, built with podman from their Dockerfiles (cached layers make a rebuild quick).
+images: image-tools
+	$(PYTHON) -m images build
+
+test: deps images
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest $(PYTEST_ARGS)
 
-local: deps
-	$(PY) -m local
+# `make local EXPORTER_IMAGE=1` runs the exporter from its built image instead of the source tree.
+local: deps $(if $(EXPORTER_IMAGE),images)
+	$(PY) -m local $(if $(EXPORTER_IMAGE),--exporter-image)
 
-bench: deps
+bench: deps image-tools
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

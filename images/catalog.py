@@ -1,0 +1,37 @@
+"""The images this repository builds: the name of each repository in the registry and its Dockerfile."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Image:
+    repository: str  # under the registry's owner, e.g. ghcr.io/<owner>/<repository>
+    package: str  # the directory with the Dockerfile, the code and requirements.txt
+
+    @property
+    def dockerfile(self) -> Path:
+        return ROOT / self.package / "Dockerfile"
+
+    @property
+    def requirements(self) -> Path:
+        return ROOT / self.package / "requirements.txt"
+
+    @property
+    def lock(self) -> Path:
+        """Every distribution the image installs, pinned with its hash (`python -m images lock`)."""
+        return ROOT / self.package / "requirements.lock"
+
+    @property
+    def local(self) -> str:
+        """What `make images` tags the build with here."""
+        return f"localhost/waqiti/{self.repository}:build"
+
+
+IMAGES = {
+    "exporter": Image("business-metrics-exporter", "exporter"),
+    "reporter": Image("sla-reporter", "reporter"),
+}
