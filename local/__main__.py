@@ -55,11 +55,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=10.0,
                         help="divide every interval and wait by this (default 10: a 5-minute escalation takes 30s)")
+    parser.add_argument("--exporter-image", action="store_true",
+                        help="run the business exporter from its built image (make images) instead of the source tree")
     args = parser.parse_args(argv)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stack = LocalStack(args.time_scale, log=lambda message: print(f"local: {message}", flush=True))
+    stack = LocalStack(args.time_scale, log=lambda message: print(f"local: {message}", flush=True),
+                       exporter_image=args.exporter_image)
     try:
         stack.start()
         if not stop.is_set():

@@ -24,7 +24,7 @@ import psycopg
 import requests
 import yaml
 
-from local import localize, timescale
+from local import exporter_image, localize, timescale
 from local.localize import Sinks, Target, endpoint_meta
 from testsupport.alertmanager import AlertmanagerServer
 from testsupport.ports import free_port
@@ -70,7 +70,8 @@ class Ports:
 
 
 class LocalStack:
-    def __init__(self, time_scale: float = 10.0, log=None, intervals: str | None = None):
+    def __init__(self, time_scale: float = 10.0, log=None, intervals: str | None = None, exporter_image: bool = False):
+        self.exporter_from_image = exporter_image  # run the exporter from its built image (make images)
         self.time_scale = float(time_scale)
         # scrape and evaluation intervals instead of the (scaled) rendered ones, e.g. "1s" (benchmarks)
         self.intervals = intervals
@@ -249,8 +250,13 @@ class LocalStack:
         write_secret(pgpass, f"127.0.0.1:{self.postgres.port}:{env['PGDATABASE']}:{reader}:{self.credentials['db-password']}\n")
         env.update(PGHOST="127.0.0.1", PGPORT=str(self.postgres.port), PGSSLMODE="disable",
                    EXPORTER_DB_PASSWORD_FILE=str(self.secrets_dir / "db-password"), PGPASSFILE=str(pgpass))
-        self._start_process("exporter", [sys.executable, "-m", "exporter", "--config", config_path,
-                                         "--listen", f"127.0.0.1:{self.ports.exporter}"],
+        listen = f"127.0.0.1:{self.ports.exporter}"
+        if self.exporter_from_image:
+            env.pop("PGPASSFILE")  # the image reads the password file, as in the cluster
+            argv = exporter_image.podman_argv(self.run_dir, config_path, self.secrets_dir / "db-password", listen, env)
+            self._start_process("exporter", argv, f"{self.exporter_url}/healthz", timeout=60.0)
+            return
+        self._start_process("exporter", [sys.executable, "-m", "exporter", "--config", config_path, "--listen", listen],
                             f"{self.exporter_url}/healthz", env=env)
 
     def _start_postgres_exporter(self) -> None:
