@@ -89,8 +89,8 @@ def exporter_container(images, manifests, production, tls_postgres, platform_dat
               env={"PGHOST": HOST_LOOPBACK_FROM_CONTAINER, "PGPORT": str(tls_postgres.port)},
               network=("--network=slirp4netns:allow_host_loopback=true",
                        "--publish", f"127.0.0.1:{port}:{pod.port('metrics')}"))
-    run.start()
     try:
+        run.start()
         yield run, port, password
     finally:
         run.remove()
