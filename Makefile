@@ -6,17 +6,17 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .checkov-venv
 STACK ?= production
 STACKS := production staging dev
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager postgresql prometheus-postgres-exporter poppler-utils
+DEBIAN_PACKAGES := postgresql prometheus-postgres-exporter poppler-utils
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
 
-.PHONY: deps debian-packages venv checkov-venv render render-all test local bench clean image-tools images
+.PHONY: deps debian-packages venv checkov-venv pinned-tools render render-all test local bench clean image-tools images
 
-deps: debian-packages venv checkov-venv
+deps: debian-packages venv checkov-venv pinned-tools
 
-# Debian's Prometheus 2.42, Alertmanager 0.25, PostgreSQL 15 and postgres_exporter are the real
-# tools the tests start on loopback. Installed only when one is missing (needs root or sudo).
+# PostgreSQL 15 and postgres_exporter, which the tests start on loopback. Installed only when one
+# is missing (needs root or sudo).
 debian-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -41,6 +41,11 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	touch $@
 
 checkov-venv: $(CHECKOV_VENV)/.installed
+
+# prometheus, promtool, alertmanager and amtool at exactly the versions the images pin, built from
+# their Go modules into a cache keyed by version (needs Go; built again only when a pin changes).
+pinned-tools: venv
+	tools/build_pinned_tools.sh $(PY)
 
 # Runs the real Pulumi program under the engine's mocks with Pulumi.$(STACK).yaml and writes build/$(STACK)/.
 render: venv

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_rule_evaluation.py [--minutes 3] [--write]
 
-Debian's Prometheus runs the production rule files (rendered by the Pulumi program under mocks, as
+The pinned Prometheus runs the production rule files (rendered by the Pulumi program under mocks, as
 `make render` does) at the production 15s evaluation interval and scrapes bench/synthetic_fleet.py:
 50 services x 20 pods of Micrometer histograms plus the business metrics. The long windows have
 history (promtool backfill): 6h of the SLI series, 30 days of the SLO recordings, 8 days of the
@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 from bench.results import replace_section  # noqa: E402
 from bench.synthetic_fleet import FleetServer, SERVICES, PODS  # noqa: E402
 from bench.synthetic_fleet import history_openmetrics  # noqa: E402
+from testsupport.pinned_tools import project_of  # noqa: E402
 from testsupport.ports import free_port  # noqa: E402
 from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics  # noqa: E402
 
@@ -144,7 +145,7 @@ def main() -> int:
         "## Rule evaluation",
         "",
         f"Measured {dt.date.today()} by `bench/bench_rule_evaluation.py` on this machine: {os.cpu_count()} cores, "
-        f"Linux {platform.release()}, Prometheus 2.42 (Debian). The rendered production rule files "
+        f"Linux {platform.release()}, Prometheus {project_of('prometheus').version}. The rendered production rule files "
         f"({len(rows)} groups, production intervals: 15s, two groups 1m) against `bench/synthetic_fleet.py`: "
         f"{len(SERVICES)} services x {PODS} pods of Micrometer `http_server_requests_seconds` histograms "
         f"(12 buckets incl. 0.2/0.5, 2-4 uris, 4 statuses) and the business metrics, scraped every 15s "

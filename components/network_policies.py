@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -66,6 +67,13 @@ def smtp_port(settings: Settings) -> int:
     return int(settings.smtp.smarthost.rpartition(":")[2])
 
 
+def url_port(url: str) -> int:
+    """The port a URL connects to: a long-term store inside the cluster (Mimir on 8080, Thanos
+    receive on 19291) or behind an https endpoint (443)."""
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def flows(settings: Settings) -> dict[str, Policy]:
     """Workload name -> who may reach it (ingress) and what it may reach (egress)."""
     ingress_controller = Peer(namespace=settings.ingress.controller_namespace)
@@ -99,7 +107,8 @@ def flows(settings: Settings) -> dict[str, Policy]:
                 Rule(api_servers, tcp(443, 6443)),
                 Rule((alertmanager,), tcp(9093)),
             ]
-            + ([Rule((anywhere,), tcp(443))] if settings.prometheus.remote_write_url else []),
+            + ([Rule((all_namespaces, anywhere), tcp(url_port(settings.prometheus.remote_write_url)))]
+               if settings.prometheus.remote_write_url else []),
         ),
         "alertmanager": Policy(
             ingress=[

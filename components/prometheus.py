@@ -79,7 +79,6 @@ class Prometheus(pulumi.ComponentResource):
                 # only inside the namespace (the ingress blackholes /-/ and /api/v1/admin/).
                 "--web.enable-lifecycle",
                 "--web.enable-admin-api",
-                "--enable-feature=expand-external-labels",
             ],
             env=[kube.env_from_field("POD_NAME", "metadata.name")],
             ports=[k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)],

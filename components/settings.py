@@ -108,7 +108,7 @@ class Resources(Group):
 
 
 class PrometheusSettings(Group):
-    image: Image = "quay.io/prometheus/prometheus:v2.53.3"
+    image: Image = "quay.io/prometheus/prometheus:v3.13.5"
     """Prometheus image, pinned to a version."""
     replicas: Replicas = 2
     """Prometheus replicas; each scrapes everything (HA pair in production)."""
@@ -147,7 +147,7 @@ class PrometheusSettings(Group):
 
 
 class AlertmanagerSettings(Group):
-    image: Image = "quay.io/prometheus/alertmanager:v0.27.0"
+    image: Image = "quay.io/prometheus/alertmanager:v0.35.0"
     """Alertmanager image, pinned to a version."""
     replicas: Replicas = 3
     """Alertmanager peers, clustered over the headless Service."""
@@ -244,7 +244,7 @@ class SmtpSettings(Group):
 
 
 class GrafanaSettings(Group):
-    image: Image = "docker.io/grafana/grafana:11.6.3"
+    image: Image = "docker.io/grafana/grafana:12.4.5"
     """Grafana image, pinned to a version."""
     renderer_image: Image = "docker.io/grafana/grafana-image-renderer:3.12.9"
     """Grafana image renderer, pinned to a version."""

@@ -13,6 +13,7 @@ import sys
 import threading
 
 from local.stack import SERVICES, LocalStack
+from testsupport.pinned_tools import binary
 
 
 def describe(stack: LocalStack) -> str:
@@ -40,7 +41,7 @@ def describe(stack: LocalStack) -> str:
         f"  curl -X POST {stack.service_url('payment')}/faults -d '{{\"down\": true}}'    # PaymentServiceDown: "
         f"page + Slack within ~{(15 + 30 + 15) / s:.0f}s, SMS after {300 / s:.0f}s unless silenced",
         f"  curl -s {stack.sinks_url}/requests | python3 -m json.tool | less                 # what PagerDuty and Slack got",
-        f"  amtool --alertmanager.url={am[0].url} silence add alertname=PaymentServiceDown --comment=ack -d 1h   # acknowledge",
+        f"  {binary('amtool')} --alertmanager.url={am[0].url} silence add alertname=PaymentServiceDown --comment=ack -d 1h   # acknowledge",
         f"  curl -X POST {stack.traffic_url}/faults -d '{{\"payment_failure_ratio\": 0.08}}'    # 8% of payments fail",
         f"  curl -X POST {stack.traffic_url}/reconciliation-failure                      # a wallet drifts from its ledger",
         f"  curl -X POST {stack.service_url('wallet')}/faults -d '{{\"slow\": 0.4}}'          # wallet P95 over 200ms",

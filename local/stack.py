@@ -380,7 +380,7 @@ class LocalStack:
         self.prometheus = PrometheusServer(
             config=yaml_dump(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
             work_dir=self.run_dir / "prometheus",
-            extra_args=("--enable-feature=expand-external-labels", "--log.level=warn",
+            extra_args=("--log.level=warn",
                         # how often firing alerts are re-sent to Alertmanager (1m), scaled like the rest
                         f"--rules.alert.resend-delay={self.resend_delay}",
                         f"--web.external-url=http://127.0.0.1:{self.ports.prometheus}"))

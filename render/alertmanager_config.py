@@ -3,8 +3,8 @@
 Pure Python (no Pulumi). `route` and `inhibit_rules` are copied from routing.yml; receivers are
 built from receivers.yml and the stack settings; routes to receivers a stack disables are dropped.
 Credentials are never inline: each is a file of the Secret the Alertmanager component mounts at
-SECRETS_DIR, named as in SECRET_FILES. Accepted by Alertmanager 0.25 (tests) and 0.27 (image):
-no webhook `url_file` (0.25 lacks it), so webhook URLs are settings and tokens are credentials_file.
+SECRETS_DIR, named as in SECRET_FILES (checked by amtool of the pinned release in the tests).
+Webhook URLs are settings and their tokens credentials_file: the URLs name no secret.
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ REMOTE_WRITE_PASSWORD_FILE = f"{SECRETS_DIR}/remote-write-password"
 WEB_PORT = 9090
 
 # Labels that could carry personal or card data. Dropped from every series at scrape time, whatever
-# the target exposes (PCI-DSS: no cardholder data; GDPR: no personal data in metrics).
+# the target exposes (PCI-DSS: no cardholder data; GDPR: no personal data in metrics). Prometheus 3
+# accepts UTF-8 label names, so OpenTelemetry-style dotted names (user.email) count as well.
 PII_LABELS = (
-    "(?i)(.*_)?("
+    "(?i)(.*[._])?("
     "e_?mail|email_address|phone|phone_number|msisdn|mobile|mobile_number|"
     "card_number|cardnumber|card_pan|pan|cvv|"
     "account_number|account_id|account_no|iban|"
@@ -29,6 +30,7 @@ PII_LABELS = (
     ")"
 )
 PII_LABEL_DROP = {"action": "labeldrop", "regex": PII_LABELS}
+FALLBACK_SCRAPE_PROTOCOL = "PrometheusText0.0.4"
 
 
 def _yaml(document) -> str:
@@ -58,6 +60,9 @@ def scrape_configs(settings: Settings) -> list[dict]:
         job.setdefault("label_limit", settings.prometheus.label_limit)
         job.setdefault("label_name_length_limit", 128)
         job.setdefault("label_value_length_limit", 512)
+        # Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x read it as
+        # text); a target with a sloppy header (sidecars, hand-written endpoints) stays scraped.
+        job.setdefault("fallback_scrape_protocol", FALLBACK_SCRAPE_PROTOCOL)
         job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + [dict(PII_LABEL_DROP)]
         jobs.append(job)
     names = [job["job_name"] for job in jobs]
@@ -83,7 +88,7 @@ def render_prometheus_config(settings: Settings) -> str:
             "scrape_interval": prometheus.scrape_interval,
             "evaluation_interval": prometheus.evaluation_interval,
             "scrape_timeout": "10s",
-            # ${POD_NAME} is expanded by --enable-feature=expand-external-labels: each replica
+            # Prometheus 3 expands ${POD_NAME} (the pod's env) in external labels: each replica
             # labels its own series, so a long-term store can deduplicate the pair.
             "external_labels": {"cluster": settings.cluster_name, "replica": "${POD_NAME}"},
         },

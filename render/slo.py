@@ -122,7 +122,8 @@ def load_slo_spec(path: Path | str = SLO_FILE) -> SloSpec:
 
 
 def _le(seconds: float) -> str:
-    # Micrometer / Prometheus client format of a bucket bound: 0.5, 0.2, 1.0
+    # A bucket bound as Prometheus 3 stores it, whatever the client wrote (0.5, 0.2, "1" -> 1.0):
+    # shortest round-trip digits, ".0" on whole numbers: Python's repr, below 1e6 seconds (Go writes 1e+06).
     return repr(float(seconds))
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import bcrypt
 import pytest
 import yaml
 
 from components.rbac import DISCOVERY_RULES
 from components.settings import settings_for_stack
+from testsupport.pinned_tools import binary
 from tools.pulumi_engine import unwrap
 from tests.conftest import STACKS
 
@@ -92,7 +96,7 @@ def test_prometheus_runs_with_the_spec_limits_and_a_reloader(runs):
     spec = runs["production"].get("StatefulSet", "prometheus").manifest["spec"]
     containers = {c["name"]: c for c in spec["template"]["spec"]["containers"]}
     args = containers["prometheus"]["args"]
-    for flag in ("--storage.tsdb.retention.time=30d", "--query.max-concurrency=20", "--query.timeout=2m", "--enable-feature=expand-external-labels"):
+    for flag in ("--storage.tsdb.retention.time=30d", "--query.max-concurrency=20", "--query.timeout=2m"):
         assert flag in args
     assert containers["prometheus"]["resources"] == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2000m", "memory": "4Gi"}}
     reloader = containers["config-reloader"]
@@ -110,6 +114,22 @@ def test_prometheus_config_carries_the_cluster_and_replica_labels(rendered):
     assert config["global"]["external_labels"] == {"cluster": "waqiti-production", "replica": "${POD_NAME}"}
     assert {"action": "labeldrop", "regex": "replica"} in config["alerting"]["alert_relabel_configs"]
     assert len(config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]) == 3
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("workload", ["prometheus", "alertmanager"])
+def test_every_flag_a_pod_passes_exists_in_the_pinned_release(runs, stack, workload):
+    """Prometheus 3 and Alertmanager 0.35 removed flags and feature flags that older releases took;
+    an unknown one stops the pod (a flag) or is ignored with a warning (a feature)."""
+    containers = runs[stack].get("StatefulSet", workload).manifest["spec"]["template"]["spec"]["containers"]
+    args = next(c for c in containers if c["name"] == workload)["args"]
+    result = subprocess.run([binary(workload), "--help"], capture_output=True, text=True, timeout=30)
+    known = set(re.findall(r"--(?:\[no-\])?([a-z][a-z0-9.-]+)", result.stdout + result.stderr))
+    assert {"config.file", "web.listen-address"} <= known
+    unknown = [arg for arg in args if arg.removeprefix("--").split("=", 1)[0] not in known]
+    assert unknown == []
+    features = [arg.split("=", 1)[1] for arg in args if arg.startswith("--enable-feature=")]
+    assert not [f for f in features if f not in result.stdout + result.stderr]
 
 
 def test_alertmanager_peers_gossip_over_the_headless_service(runs):
@@ -280,7 +300,18 @@ def test_remote_write_to_a_long_term_store_is_a_setting():
     spec = run.get("StatefulSet", "prometheus").manifest["spec"]["template"]["spec"]
     assert any(v["name"] == "secrets" for v in spec["volumes"])
     egress = run.get("NetworkPolicy", "allow-prometheus").manifest["spec"]["egress"]
-    assert any(rule.get("ports") == [{"port": 443, "protocol": "TCP"}] and rule["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0"}}] for rule in egress)
+    (to_store,) = [rule for rule in egress if rule.get("ports") == [{"port": 443, "protocol": "TCP"}]]
+    assert {"ipBlock": {"cidr": "0.0.0.0/0"}} in to_store["to"]
+
+
+@pytest.mark.parametrize("url, port", [
+    ("https://mimir.example.com/api/v1/push", 443), ("http://mimir-distributor.mimir.svc:8080/api/v1/push", 8080),
+    ("http://thanos-receive.thanos.svc:19291/api/v1/receive", 19291), ("http://lts.example.com/api/v1/write", 80),
+])
+def test_prometheus_may_reach_the_long_term_store_on_the_port_of_its_url(url, port):
+    from components.network_policies import url_port
+
+    assert url_port(url) == port
 
 
 def test_without_remote_write_there_is_no_remote_write_secret(runs):

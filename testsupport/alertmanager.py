@@ -1,4 +1,4 @@
-"""A real Alertmanager (Debian's 0.25) on 127.0.0.1, for tests and the local stack.
+"""A real Alertmanager (the pinned version, testsupport/pinned_tools.py) on 127.0.0.1, for tests and the local stack.
 
     from testsupport.alertmanager import AlertmanagerServer
 
@@ -11,10 +11,10 @@ pass `cluster_port` on each and `peers=[...]` ("127.0.0.1:PORT"); they gossip on
 """
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
+from testsupport.pinned_tools import binary
 from testsupport.ports import free_port
 from testsupport.process import LoopbackServer
 
@@ -24,14 +24,6 @@ route:
 receivers:
   - name: blackhole
 """
-
-
-def alertmanager_binary() -> str:
-    path = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if not path:
-        raise FileNotFoundError("alertmanager not found: install Debian's prometheus-alertmanager "
-                                "(make debian-packages)")
-    return path
 
 
 class AlertmanagerServer(LoopbackServer):
@@ -48,7 +40,7 @@ class AlertmanagerServer(LoopbackServer):
         cluster = ([f"--cluster.listen-address=127.0.0.1:{cluster_port}",
                     "--cluster.peer-timeout=500ms", *(f"--cluster.peer={p}" for p in peers)]
                    if cluster_port else ["--cluster.listen-address="])
-        argv = [alertmanager_binary(),
+        argv = [binary("alertmanager"),
                 f"--config.file={self.config_path}",
                 f"--storage.path={self._work_dir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",

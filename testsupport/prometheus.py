@@ -1,4 +1,4 @@
-"""A real Prometheus (Debian's 2.42) on 127.0.0.1, for tests, the local stack and benchmarks.
+"""A real Prometheus (the pinned version, testsupport/pinned_tools.py) on 127.0.0.1, for tests, the local stack and benchmarks.
 
     from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics
 
@@ -18,17 +18,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from testsupport.pinned_tools import binary
 from testsupport.ports import free_port
 from testsupport.process import LoopbackServer
 
 EMPTY_CONFIG = "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"
-
-
-def prometheus_binary() -> str:
-    path = shutil.which("prometheus")
-    if not path:
-        raise FileNotFoundError("prometheus not found: install Debian's prometheus (make debian-packages)")
-    return path
 
 
 def create_blocks_from_openmetrics(openmetrics_text: str, data_dir: Path) -> None:
@@ -39,7 +33,7 @@ def create_blocks_from_openmetrics(openmetrics_text: str, data_dir: Path) -> Non
         source.write(openmetrics_text)
     try:
         result = subprocess.run(
-            ["promtool", "tsdb", "create-blocks-from", "openmetrics", source.name, str(data_dir)],
+            [binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", source.name, str(data_dir)],
             capture_output=True, text=True)
     finally:
         Path(source.name).unlink()
@@ -58,7 +52,7 @@ class PrometheusServer(LoopbackServer):
         self.data_dir = Path(data_dir) if data_dir is not None else self._work_dir / "data"
         self.config_path = self._work_dir / "prometheus.yml"
         self.config_path.write_text(config)
-        argv = [prometheus_binary(),
+        argv = [binary("prometheus"),
                 f"--config.file={self.config_path}",
                 f"--storage.tsdb.path={self.data_dir}",
                 "--storage.tsdb.retention.time=100y",

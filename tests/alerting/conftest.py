@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import yaml
 from components.settings import parse, read_stack_file, settings_for_stack
 from render.alertmanager_config import render_alertmanager_files
 from render.rules import render_rule_files
+from testsupport.pinned_tools import binary
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("production", "staging", "dev")
@@ -45,10 +45,11 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} not installed (Debian packages prometheus / prometheus-alertmanager; `make deps`)")
-    return path
+    """The pinned build of promtool / amtool (testsupport/pinned_tools.py); fails if `make deps` did not build it."""
+    try:
+        return binary(tool)
+    except FileNotFoundError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

@@ -54,8 +54,7 @@ CASES = [(variant, index) for index in range(len(TABLE["cases"])) for variant in
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_amtool_check_config(variant, rendered_alertmanager):
-    require("amtool")
-    result = run("amtool", "check-config", str(rendered_alertmanager[variant] / "alertmanager.yml"))
+    result = run(require("amtool"), "check-config", str(rendered_alertmanager[variant] / "alertmanager.yml"))
     assert "SUCCESS" in result.stdout and "1 templates" in result.stdout
 
 
@@ -64,13 +63,12 @@ def test_amtool_check_config(variant, rendered_alertmanager):
 )
 def test_routing_matrix(variant, index, rendered_alertmanager):
     """One line of the spec's routing matrix, on one stack, verified by amtool."""
-    require("amtool")
     case = TABLE["cases"][index]
     labels = case_labels(case)
     receivers = expected(case, variant)
     path = rendered_alertmanager[variant] / "alertmanager.yml"
     result = run(
-        "amtool", "config", "routes", "test", f"--config.file={path}",
+        require("amtool"), "config", "routes", "test", f"--config.file={path}",
         f"--verify.receivers={','.join(receivers)}", *(f"{k}={v}" for k, v in sorted(labels.items())),
         check=False,
     )
@@ -221,8 +219,7 @@ def test_sms_needs_a_topic():
 
 
 def test_templates_render(rendered_alertmanager):
-    require("amtool")
     glob = str(rendered_alertmanager["production"] / "templates" / "*.tmpl")
     for name in ("waqiti.title", "waqiti.slack.text", "waqiti.email.html", "waqiti.pagerduty.description", "waqiti.sms"):
-        result = run("amtool", "template", "render", f"--template.glob={glob}", f'--template.text={{{{ template "{name}" . }}}}')
+        result = run(require("amtool"), "template", "render", f"--template.glob={glob}", f'--template.text={{{{ template "{name}" . }}}}')
         assert result.stdout.strip(), name

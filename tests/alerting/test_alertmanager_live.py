@@ -1,4 +1,4 @@
-"""The rendered production routing in a real Alertmanager (Debian's 0.25): inhibitions, and
+"""The rendered production routing in a real Alertmanager (the pinned version): inhibitions, and
 escalation stopped by a silence (the acknowledgement).
 
 Only the receivers' endpoints change (every receiver becomes a webhook to a local sink) and, for the
@@ -8,7 +8,6 @@ escalation test, the route timings shrink (5m -> 2s, 15m -> 4s): the mechanism i
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -20,7 +19,7 @@ import pytest
 import requests
 import yaml
 
-from tests.alerting.conftest import route_nodes
+from tests.alerting.conftest import require, route_nodes
 
 pytestmark = pytest.mark.slow
 
@@ -60,9 +59,7 @@ class Sink:
 
 @pytest.fixture
 def alertmanager(rendered_alertmanager, tmp_path):
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        pytest.fail("prometheus-alertmanager not installed (`make deps`)")
+    binary = require("alertmanager")
     sink = Sink()
     processes = []
 
