@@ -100,7 +100,8 @@ def test_remote_write_arrives_with_external_labels_and_falling_behind_alerts(pro
         assert requests.get(f"{receiver.url}/api/v1/query", params={"query": "up"}, timeout=5).status_code == 401
         assert not query(sender.url, "prometheus_remote_storage_samples_failed_total > 0")
 
-        lag = 'max(prometheus_remote_storage_queue_highest_timestamp_seconds - prometheus_remote_storage_queue_highest_sent_timestamp_seconds)'
+        lag = ('max(prometheus_remote_storage_highest_timestamp_in_seconds - ignoring (remote_name, url) group_right '
+               'prometheus_remote_storage_queue_highest_sent_timestamp_seconds)')
         wait_for(lambda: query(sender.url, lag), 30, "the remote-write queue metrics")
         assert float(query(sender.url, lag)[0]["value"][1]) < 60
         assert not query(sender.url, 'ALERTS{alertname="PrometheusRemoteWriteBehind"}')

@@ -26,6 +26,18 @@ ldflags() {
        "-X $pkg.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
 }
 
+# Alertmanager embeds its compiled web UI (ui/app/dist), which its Go module does not ship: a page
+# saying so stands in. The API, all the tests and the local stack use, is complete without it.
+without_web_ui() {
+  grep -qs 'go:embed app/dist' "$1/ui/web.go" || return 0
+  local ui
+  for ui in elm mantine; do
+    mkdir -p "$1/ui/app/dist/$ui" || return 1
+    echo '<!doctype html><title>Alertmanager</title><p>Built without the web UI (make deps); the API is at /api/v2/.' \
+      > "$1/ui/app/dist/$ui/index.html" || return 1
+  done
+}
+
 # Every step says `|| return 1`: called from an `||` list, the function runs without `set -e`.
 build() {
   local name=$1 module=$2 version=$3 modversion=$4 out=$5; shift 5
@@ -36,6 +48,7 @@ build() {
   # `go install module@version` refuses.
   source=$(go mod download -json "$module@$modversion" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') || return 1
   rm -rf "$out.src" && cp -r "$source" "$out.src" && chmod -R u+w "$out.src" || return 1
+  without_web_ui "$out.src" || return 1
   for command in "$@"; do
     echo "make deps: building $command $version ($module@$modversion)"
     (cd "$out.src" && go build -ldflags "$(ldflags "$version" "$modversion")" -o "$out/$command" "./cmd/$command") || return 1
@@ -51,7 +64,7 @@ while read -r name module version modversion directory commands; do
   [ "$missing" = 0 ] && continue
   command -v go >/dev/null || need_go "$name" "$version" "$module" "$modversion"
   mkdir -p "$(dirname "$directory")"
-  partial=$(mktemp -d "$directory.partial.XXXXXX")
+  partial=$(mktemp -d "$directory.partial.XXXXXX") && chmod 755 "$partial"
   build "$name" "$module" "$version" "$modversion" "$partial" "${wanted[@]}" \
     || { rm -rf "$partial" "$partial.src"; need_go "$name" "$version" "$module" "$modversion"; }
   # Whole or not at all: a concurrent `make deps` that finished first wins, ours is dropped.
