@@ -119,18 +119,10 @@ class Rendered:
     def exporter_safety_lag(self, group: str) -> float:
         return self.stack.scaled(self.exporter["groups"][group].get("safety_lag", "0s"))
 
-    @property
-    def resend_delay(self) -> float:
-        """Prometheus's --rules.alert.resend-delay (default 1m, scaled). Observed with 2.42: a newly
-        firing alert reaches Alertmanager with the next resend, up to this long after it fired
-        (with 200ms instead of 3s the first page follows firing at once)."""
-        return timescale.parse_duration(self.stack.resend_delay)
-
     def detection_bound(self, alertname: str, receiver: str) -> float:
-        """scrape interval + `for` + evaluation interval + group wait: from a fault to the first page,
-        plus the resend delay that Prometheus 2.42 holds a new alert for (see resend_delay)."""
-        return (self.scrape + self.for_(alertname) + self.evaluation(alertname) + self.route(receiver)["group_wait"]
-                + self.resend_delay)
+        """scrape interval + `for` + evaluation interval + group wait: from a fault to the page, for a
+        first incident and for a recurrence alike (no resend term: bench/RESULTS.md, Detection latency)."""
+        return self.scrape + self.for_(alertname) + self.evaluation(alertname) + self.route(receiver)["group_wait"]
 
 
 @pytest.fixture(scope="session")

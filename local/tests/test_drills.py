@@ -69,6 +69,40 @@ def test_payment_service_down_pages_and_recovery_resolves(stack, observer, rende
     assert result.within, result
 
 
+def test_recurring_payment_outage_pages_every_receiver_within_the_first_incidents_bound(stack, observer, rendered, record):
+    """The outage comes back within Prometheus's 15 minutes of resolved-alert retention (which keeps
+    re-sending the resolved alert): PagerDuty and Slack page within scrape + `for` + evaluation +
+    group_wait as a first incident does, and, left unacknowledged, the SMS and level-2 escalations
+    within their own bound and not before their delay."""
+    first_started = time.time()
+    observer.service_faults("payment", down=True)
+    bound = rendered.detection_bound("PaymentServiceDown", "oncall-critical")
+    arrivals(observer, bound + 15, ("pagerduty", "PaymentServiceDown", "firing"), ("slack", "PaymentServiceDown", "firing", "#critical-alerts"))
+    observer.service_faults("payment", down=False)
+    resolved_bound = rendered.scrape + rendered.evaluation("PaymentServiceDown") + rendered.route("oncall-critical")["group_interval"]
+    arrivals(observer, resolved_bound + 15, ("pagerduty", "PaymentServiceDown", "resolved"),
+             ("slack", "PaymentServiceDown", "resolved", "#critical-alerts"))
+    # Past the first incident's escalation delays: an escalation group its alert (or a re-sent
+    # resolved copy) opened would otherwise still be waiting, and take the recurrence along early.
+    escalation_delay = max(rendered.route(r)["group_wait"] for r in ("escalation-sms", "escalation-level2", "escalation-level3"))
+    time.sleep(max(0.0, first_started + escalation_delay + 1 - time.time()))
+
+    observer.mark()
+    started = time.time()
+    observer.service_faults("payment", down=True)
+    pagerduty, slack = arrivals(observer, bound + 15, ("pagerduty", "PaymentServiceDown", "firing"),
+                                ("slack", "PaymentServiceDown", "firing", "#critical-alerts"))
+    result = record("payment down again", "recurrence: PagerDuty + Slack #critical-alerts", max(pagerduty.time, slack.time) - started, bound)
+    assert result.within, result
+
+    sms_bound = rendered.detection_bound("PaymentServiceDown", "escalation-sms")
+    sms, email = arrivals(observer, sms_bound + 15, ("sms", "PaymentServiceDown", "firing"),
+                          ("email", "PaymentServiceDown", "firing", "engineering-managers@example.com"))
+    result = record("payment down again", "recurrence: SMS + level-2 email escalation", max(sms.time, email.time) - started, sms_bound)
+    assert result.within, result
+    assert min(sms.time, email.time) - started >= rendered.route("escalation-sms")["group_wait"]  # not before the delay
+
+
 def _sender_position_zero(stack) -> int:
     """Index of the peer that notifies first: Alertmanager orders peers by name; position 0 sends at once."""
     import requests
@@ -112,7 +146,7 @@ def _failure_ratio_bound(rendered, stack, before: float, after: float) -> float:
     tipping = window * (0.05 - before) / (after - before)
     return (0.5 + rendered.exporter_interval("payments") + rendered.exporter_safety_lag("payments") + rendered.scrape
             + tipping + rendered.evaluation("PaymentFailureRateHigh") + rendered.for_("PaymentFailureRateHigh")
-            + rendered.route("payment-critical-cto")["group_wait"] + rendered.resend_delay)
+            + rendered.route("payment-critical-cto")["group_wait"])
 
 
 def test_payment_failure_rate_8_percent_pages_payment_team_and_cto_3_percent_does_not(stack, observer, rendered, record):
