@@ -18,6 +18,10 @@ from testsupport.pinned_tools import binary
 from testsupport.ports import free_port
 from testsupport.process import LoopbackServer
 
+# A clustered peer at position p of the member list sends a notification p peer timeouts after the
+# first one, unless the notification log already says it was sent.
+PEER_TIMEOUT_SECONDS = 0.5
+
 MINIMAL_CONFIG = """\
 route:
   receiver: blackhole
@@ -38,7 +42,7 @@ class AlertmanagerServer(LoopbackServer):
         self.config_path = self._work_dir / "alertmanager.yml"
         self.config_path.write_text(config)
         cluster = ([f"--cluster.listen-address=127.0.0.1:{cluster_port}",
-                    "--cluster.peer-timeout=500ms", *(f"--cluster.peer={p}" for p in peers)]
+                    f"--cluster.peer-timeout={PEER_TIMEOUT_SECONDS * 1000:g}ms", *(f"--cluster.peer={p}" for p in peers)]
                    if cluster_port else ["--cluster.listen-address="])
         argv = [binary("alertmanager"),
                 f"--config.file={self.config_path}",
