@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from components.settings import Settings
+from render.exporter_jobs import kube_state_metrics_job, node_exporter_job
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "prometheus"
 
@@ -29,6 +30,13 @@ PII_LABELS = (
     ")"
 )
 PII_LABEL_DROP = {"action": "labeldrop", "regex": PII_LABELS}
+
+# Istio's metrics merging (on by default) annotates every meshed pod with prometheus.io/scrape, port
+# 15020 and path /stats/prometheus, where the agent serves the app's metrics *and* the sidecar's
+# istio_*/envoy_*. The sidecar's series belong to one job; any other job that reaches them (through
+# those annotations) drops them, or every mesh request is counted twice. The app's metrics stay.
+MESH_OWNER = "istio-mesh"
+MESH_METRICS_DROP = {"source_labels": ["__name__"], "action": "drop", "regex": "(istio|envoy)_.*"}
 
 
 def _yaml(document) -> str:
@@ -52,13 +60,14 @@ def scrape_configs(settings: Settings) -> list[dict]:
     """Every job, with the limits and the PII label drop applied in this one place."""
     listed = yaml.safe_load((CONFIGS / "scrape-configs.yml").read_text())["scrape_configs"]
     jobs = []
-    for job in application_jobs() + listed:
+    for job in application_jobs() + listed + [kube_state_metrics_job(), node_exporter_job()]:
         job = copy.deepcopy(job)
         job.setdefault("sample_limit", settings.prometheus.sample_limit)
         job.setdefault("label_limit", settings.prometheus.label_limit)
         job.setdefault("label_name_length_limit", 128)
         job.setdefault("label_value_length_limit", 512)
-        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + [dict(PII_LABEL_DROP)]
+        own = [] if job["job_name"] == MESH_OWNER else [dict(MESH_METRICS_DROP)]
+        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + own + [dict(PII_LABEL_DROP)]
         jobs.append(job)
     names = [job["job_name"] for job in jobs]
     duplicated = sorted({name for name in names if names.count(name) > 1})
