@@ -34,6 +34,7 @@ DASHBOARDS = {
     "compliance.yml": "waqiti-security-overview",
     "infrastructure.yml": "waqiti-infrastructure",
     "kubernetes.yml": "waqiti-infrastructure",
+    "nodes.yml": "waqiti-infrastructure",
     "meta-monitoring.yml": "waqiti-monitoring-stack",
     "service.yml": "waqiti-infrastructure",
     SLO_RULE_FILE: "waqiti-sla-compliance",
