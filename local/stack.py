@@ -368,7 +368,9 @@ class LocalStack:
         source = self.build_dir / "prometheus"
         rules_dir = self.run_dir / "prometheus-rules"
         rules_dir.mkdir()
-        rule_files = {path.name: yaml_dump(timescale.scale_rule_file(yaml.safe_load(path.read_text()), self.time_scale))
+        local_jobs = set(self.local_targets())
+        rule_files = {path.name: yaml_dump(timescale.scale_rule_file(
+                          localize.localize_rule_file(yaml.safe_load(path.read_text()), local_jobs), self.time_scale))
                       for path in sorted((source / "rules").glob("*.yml"))}
         self.ports.prometheus = free_port()  # picked now, not at start (see the Alertmanagers)
         config = yaml.safe_load((source / "prometheus.yml").read_text())

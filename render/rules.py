@@ -35,6 +35,7 @@ DASHBOARDS = {
     "infrastructure.yml": "waqiti-infrastructure",
     "kubernetes.yml": "waqiti-infrastructure",
     "nodes.yml": "waqiti-infrastructure",
+    "cronjobs.yml": "waqiti-monitoring-stack",
     "meta-monitoring.yml": "waqiti-monitoring-stack",
     "service.yml": "waqiti-infrastructure",
     SLO_RULE_FILE: "waqiti-sla-compliance",
