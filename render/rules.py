@@ -36,6 +36,7 @@ DASHBOARDS = {
     "kubernetes.yml": "waqiti-infrastructure",
     "nodes.yml": "waqiti-infrastructure",
     "cronjobs.yml": "waqiti-monitoring-stack",
+    "self-monitoring.yml": "waqiti-monitoring-stack",
     "meta-monitoring.yml": "waqiti-monitoring-stack",
     "service.yml": "waqiti-infrastructure",
     SLO_RULE_FILE: "waqiti-sla-compliance",
