@@ -7,7 +7,9 @@
   rule directory point to local ones.
 - rules: the ScrapeJobDown alert of a job with nothing local to scrape is left out. That job (the
   Kubernetes ones, Redis, Kafka, Istio) is absent here by design; the absence alerts of the jobs that
-  do run locally stay and fire when one goes.
+  do run locally stay and fire when one goes. So are the node alerts on this machine's own disk and
+  memory (HOST_ALERTS): the one local node is a machine shared with other work, whose disk filling
+  up is not a drill's doing.
 - alertmanager.yml: receiver endpoints point to local sinks (webhook sink for Slack, PagerDuty,
   status page and hooks; SMTP sink; moto for SNS), and every `*_file` credential to the local
   secrets directory. The SMTP sink speaks no TLS, so STARTTLS is not required.
@@ -66,12 +68,16 @@ def localize_prometheus_config(config: dict, targets: dict[str, list[Target]],
     return config
 
 
+HOST_ALERTS = frozenset({"NodeFilesystemFillingUp", "NodeMemoryPressure"})
+
+
 def localize_rule_file(document: dict, local_jobs: set[str]) -> dict:
-    """The rule file without the absence alerts of jobs that have no local targets."""
+    """The rule file without the absence alerts of jobs that have no local targets, nor HOST_ALERTS."""
     document = copy.deepcopy(document)
     for group in document.get("groups", []):
         group["rules"] = [rule for rule in group["rules"]
-                          if rule.get("alert") != JOB_ABSENT_ALERT or _absent_job(rule) in local_jobs]
+                          if rule.get("alert") not in HOST_ALERTS
+                          and (rule.get("alert") != JOB_ABSENT_ALERT or _absent_job(rule) in local_jobs)]
     return document
 
 
