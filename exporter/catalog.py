@@ -8,9 +8,14 @@ Shapes:
   events        counter/histogram over an append-only table, read incrementally past a timestamp
                 watermark; `value` (an SQL template over the roles) is summed or bucketed.
   snapshot      gauge recomputed whole on each refresh (count, or sum of `value`, per label set).
-  active_users  gauge: users active within the last day, week and month.
-  ratio         gauge: share of reviewed rows (within a time window) whose outcome is in a set.
-  reconciliation gauge: wallets whose stored balance differs from the sum of their ledger entries.
+  balances      gauge: sum of wallet balances, seeded once, then moved by the ledger entries past a
+                watermark (recounted in full on the group's recount_interval).
+  active_users  gauge: users active within the last day, week and month (rolling 24h, 7d, 30d).
+  ratio         gauge: share of reviewed rows (within a sliding time window) whose outcome is in a
+                set; kept by adding the reviews that enter the window and removing those that leave.
+  reconciliation gauge: wallets whose stored balance differs from the sum of their ledger entries;
+                only wallets changed since the last refresh are compared, with a full comparison on
+                the group's recount_interval.
 """
 from __future__ import annotations
 
@@ -80,7 +85,8 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
     MetricSpec(
         "wallet_balance_total", "gauge",
         "Sum of wallet balances per currency (never summed across currencies).",
-        shape="snapshot", labels=("currency", "user_type"), roles=("balance",), value="{balance}"),
+        shape="balances", labels=("currency", "user_type"), roles=("balance", "id"),
+        ledger_roles=("ledger_wallet_id", "ledger_amount", "ledger_created_at")),
     MetricSpec(
         "wallet_operations_total", "counter", "Wallet ledger operations, by operation type.",
         shape="events", labels=("operation_type",), roles=("created_at",),
@@ -93,8 +99,8 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
     MetricSpec(
         "wallet_balance_reconciliation_failures", "gauge",
         "Wallets whose stored balance differs from the sum of their ledger entries.",
-        shape="reconciliation", roles=("id", "balance"),
-        ledger_roles=("ledger_wallet_id", "ledger_amount")),
+        shape="reconciliation", roles=("id", "balance", "updated_at"),
+        ledger_roles=("ledger_wallet_id", "ledger_amount", "ledger_created_at")),
     # -- revenue ----------------------------------------------------------------------------
     MetricSpec(
         "revenue_total", "counter",
