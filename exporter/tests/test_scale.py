@@ -3,6 +3,7 @@ wallets (a slow full pass reports what that missed), indexes it relies on are ch
 and full scans queue on one database-wide lock, so replicas starting together do not pile up."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -13,6 +14,7 @@ from exporter.queries import FULL_SCAN_LOCK
 
 from .conftest import fast_config
 from .datagen import new_rows, populate
+from .ground_truth import expected_samples
 from .scraping import business, scrape, value, wait_until
 from .test_ground_truth import settle
 
@@ -74,7 +76,6 @@ def test_a_missing_index_is_a_warning_naming_it_and_its_query(database, start_ex
         "wallet_balance_reconciliation_failures for wallets with balances updated in the window "
         "scans the whole table on every refresh"]
     with database.connect() as conn:  # still correct, only slower
-        from .ground_truth import expected_samples
         assert business(scrape(exporter.port)) == expected_samples(conn, config)
 
 
@@ -102,3 +103,27 @@ def test_replicas_starting_together_queue_their_full_scans_on_one_lock(database,
     settle(first.port)
     settle(second.port)
     assert business(scrape(first.port)) == business(scrape(second.port))
+
+
+def test_review_ratios_slide_their_window_without_rescanning_it(database, start_exporter):
+    config = fast_config()
+    window = 3.0  # seconds, so that reviews leave the window during the test
+    config = dataclasses.replace(config, metrics=tuple(
+        dataclasses.replace(m, window=window) if m.name == "fraud_detection_accuracy" else m
+        for m in config.metrics))
+    exporter = start_exporter(database.reader_dsn, config)
+    settle(exporter.port)
+    with database.connect() as conn:
+        with new_rows(conn):  # reviewed now: two confirmed, one false positive, for model v2
+            conn.execute("INSERT INTO fraud_alerts (risk_level, model_version, detection_type, outcome, reviewed_at) "
+                         "SELECT 'high', 'v2', 'ml_model', o, now() FROM unnest(ARRAY["
+                         "'confirmed_fraud', 'confirmed_fraud', 'false_positive']) o")
+    settle(exporter.port)
+    assert value(scrape(exporter.port), "fraud_detection_accuracy", model_version="v2") == 2 / 3
+    wait_until(lambda: value(scrape(exporter.port), "fraud_detection_accuracy", model_version="v2") is None,
+               timeout=window + 10, message="the reviews leaving the window")
+    assert value(scrape(exporter.port), "false_positive_rate", detection_type="ml_model") == 1 / 3  # 30 days
+    source = next(s for s in exporter.sources if s.name == "fraud_detection_accuracy")
+    source.last_full_scan = float("-inf")
+    settle(exporter.port)
+    assert value(scrape(exporter.port), "business_exporter_recount_drift", metric="fraud_detection_accuracy") == 0
