@@ -222,8 +222,8 @@ class SnapshotSource(GaugeSource):
 
 
 class ActiveUsersSource(GaugeSource):
-    """Recomputed whole, from one range of the last_active_at index (the last 30 days; the
-    index-only scan counts every user active in them). No cheaper form exists for this data:
+    """Recomputed whole: every user active in the last 30 days is counted (a range of the
+    last_active_at index, or a table scan when most users are that active). No cheaper form exists:
     last_active_at is overwritten in place, so the exporter cannot tell a user entering a window
     from one already in it without keeping every active user's timestamp in memory."""
 
