@@ -145,3 +145,22 @@ ACTIVE_TIMEFRAMES = {"day": "1 day", "week": "7 days", "month": "30 days"}
 
 # Label value that stands for anything outside a label's allowlist (and for NULL).
 OTHER = "other"
+
+
+# The exporter's own health series (exporter/health.py) all start with this.
+HEALTH_PREFIX = "business_exporter_"
+
+
+def exposed_names() -> tuple[str, ...]:
+    """Every series name the catalog's metrics are exposed under: counters end in `_total` once,
+    histograms are `_bucket`, `_sum` and `_count`. Prometheus drops these names from every job but
+    the exporter's, so no other target can speak for the business (render/business_metrics.py)."""
+    names: list[str] = []
+    for spec in CATALOG.values():
+        if spec.type == "counter":
+            names.append(spec.name if spec.name.endswith("_total") else f"{spec.name}_total")
+        elif spec.type == "histogram":
+            names += [f"{spec.name}_bucket", f"{spec.name}_sum", f"{spec.name}_count"]
+        else:
+            names.append(spec.name)
+    return tuple(names)

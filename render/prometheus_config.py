@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from components.settings import Settings
+from render import business_metrics
 from render.exporter_jobs import kube_state_metrics_job, node_exporter_job
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "prometheus"
@@ -57,7 +58,8 @@ def application_jobs() -> list[dict]:
 
 
 def scrape_configs(settings: Settings) -> list[dict]:
-    """Every job, with the limits and the PII label drop applied in this one place."""
+    """Every job, with the limits, the PII label drop and (outside the exporter's job) the business
+    series drop applied in this one place."""
     listed = yaml.safe_load((CONFIGS / "scrape-configs.yml").read_text())["scrape_configs"]
     jobs = []
     for job in application_jobs() + listed + [kube_state_metrics_job(), node_exporter_job()]:
@@ -66,8 +68,10 @@ def scrape_configs(settings: Settings) -> list[dict]:
         job.setdefault("label_limit", settings.prometheus.label_limit)
         job.setdefault("label_name_length_limit", 128)
         job.setdefault("label_value_length_limit", 512)
-        own = [] if job["job_name"] == MESH_OWNER else [dict(MESH_METRICS_DROP)]
-        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + own + [dict(PII_LABEL_DROP)]
+        drops = [] if job["job_name"] == MESH_OWNER else [dict(MESH_METRICS_DROP)]
+        if job["job_name"] != business_metrics.JOB:
+            drops.append(business_metrics.drop_business_series())
+        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + drops + [dict(PII_LABEL_DROP)]
         jobs.append(job)
     names = [job["job_name"] for job in jobs]
     duplicated = sorted({name for name in names if names.count(name) > 1})

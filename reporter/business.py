@@ -7,6 +7,14 @@ from reporter.period import Period
 from reporter.promapi import PrometheusAPI
 from reporter.queries import increase_windows, totals_by
 
+# Business series count only from the exporter's own scrape job: any pod may expose a series named
+# revenue_total. The same name as render/business_metrics.JOB (this image carries reporter/ only).
+EXPORTER_JOB = "waqiti-business-metrics-exporter"
+
+
+def business(metric: str) -> str:
+    return f'{metric}{{job="{EXPORTER_JOB}"}}'
+
 
 @dataclass(frozen=True)
 class BusinessSummary:
@@ -27,7 +35,7 @@ class BusinessSummary:
 
 
 def _single(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
-    totals = totals_by(increase_windows(api, metric, (label,), period), label)
+    totals = totals_by(increase_windows(api, business(metric), (label,), period), label)
     return {key[0]: value for key, value in sorted(totals.items())} if totals else None
 
 
@@ -43,7 +51,7 @@ def _net(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[st
 
 
 def collect_business(api: PrometheusAPI, period: Period) -> BusinessSummary:
-    by_status = totals_by(increase_windows(api, "payment_transactions_total", ("currency", "status"), period),
+    by_status = totals_by(increase_windows(api, business("payment_transactions_total"), ("currency", "status"), period),
                           "currency", "status")
     transactions: dict[str, dict[str, float]] = {}
     for (currency, status), value in sorted(by_status.items()):
