@@ -37,8 +37,11 @@ MAX_REQUEST_HEAD = 16 * 1024
 HEAD_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0
 WRITE_TIMEOUT = 10.0
-MAX_CONNECTIONS = 256  # well under the container's 1024 file descriptors
+MAX_CONNECTIONS = 512  # under the container's 1024 file descriptors, over any honest number of scrapers
 WRITE_BUFFER_HIGH = 64 * 1024
+# The kernel's send buffer per connection, fixed rather than auto-tuned (up to megabytes): a client that
+# pipelines requests and never reads can then make the server render and copy only a few responses.
+SEND_BUFFER = 256 * 1024
 LINGER_SECONDS, LINGER_BYTES = 2.0, 4 * 1024 * 1024
 BAD_REQUEST: Response = ("400 Bad Request", b"bad request\n", TEXT)
 HEAD_TOO_LARGE: Response = ("431 Request Header Fields Too Large", b"request head too large\n", TEXT)
@@ -171,6 +174,7 @@ class HttpServer:
             writer.transport.abort()
             return
         writer.transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         try:
             await self._converse(reader, connection)
         except (ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, OSError) as error:
