@@ -10,6 +10,7 @@ import yaml
 
 from render.prometheus_config import PII_LABELS
 from tests.conftest import STACKS
+from testsupport.prometheus import checkable_copy
 
 SPEC_JOBS = {
     "kubernetes-apiservers", "kubernetes-nodes", "kubernetes-cadvisor", "kube-state-metrics",
@@ -17,23 +18,6 @@ SPEC_JOBS = {
     "waqiti-business-metrics-exporter", "postgres-exporter", "redis-exporter", "kafka-exporter", "istio-mesh",
     "kubernetes-pods", "kubernetes-services", "prometheus", "alertmanager", "grafana", "node-exporter",
 }
-
-
-def checkable_copy(config: dict, rules_dir, tmp_path) -> dict:
-    """What Debian's promtool can check: Kubernetes discovery swapped for a static target, files made real."""
-    placeholder = tmp_path / "file"
-    placeholder.write_text("x")
-    for job in config["scrape_configs"]:
-        if job.pop("kubernetes_sd_configs", None) is not None:
-            job["static_configs"] = [{"targets": ["127.0.0.1:9"]}]
-        for section, key in (("tls_config", "ca_file"), ("authorization", "credentials_file")):
-            if key in job.get(section, {}):
-                job[section][key] = str(placeholder)
-    for remote in config.get("remote_write", []):
-        if "basic_auth" in remote:
-            remote["basic_auth"]["password_file"] = str(placeholder)
-    config["rule_files"] = [f"{rules_dir}/*.yml"]
-    return config
 
 
 @pytest.mark.parametrize("stack", STACKS)

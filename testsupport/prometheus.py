@@ -73,3 +73,20 @@ class PrometheusServer(LoopbackServer):
         if self._owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         shutil.rmtree(self._work_dir, ignore_errors=True)
+
+
+def checkable_copy(config: dict, rules_dir, tmp_path) -> dict:
+    """What Debian's promtool can check: Kubernetes discovery swapped for a static target, files made real."""
+    placeholder = tmp_path / "file"
+    placeholder.write_text("x")
+    for job in config["scrape_configs"]:
+        if job.pop("kubernetes_sd_configs", None) is not None:
+            job["static_configs"] = [{"targets": ["127.0.0.1:9"]}]
+        for section, key in (("tls_config", "ca_file"), ("authorization", "credentials_file")):
+            if key in job.get(section, {}):
+                job[section][key] = str(placeholder)
+    for remote in config.get("remote_write", []):
+        if "basic_auth" in remote:
+            remote["basic_auth"]["password_file"] = str(placeholder)
+    config["rule_files"] = [f"{rules_dir}/*.yml"]
+    return config
