@@ -12,8 +12,9 @@ from reporter.queries import increase_windows, totals_by
 EXPORTER_JOB = "waqiti-business-metrics-exporter"
 
 
-def business(metric: str) -> str:
-    return f'{metric}{{job="{EXPORTER_JOB}"}}'
+def business(metric: str, *matchers: str) -> str:
+    """`metric{job="<the exporter's job>", <matchers>}`."""
+    return metric + "{" + ", ".join((f'job="{EXPORTER_JOB}"',) + matchers) + "}"
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,16 @@ class BusinessSummary:
         return sorted(found)
 
 
-def _single(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
-    totals = totals_by(increase_windows(api, business(metric), (label,), period), label)
+def _single(api: PrometheusAPI, period: Period, selector: str, label: str) -> dict[str, float] | None:
+    totals = totals_by(increase_windows(api, selector, (label,), period), label)
     return {key[0]: value for key, value in sorted(totals.items())} if totals else None
 
 
 def _net(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
     """Money counters come in two monotonic halves (docs/metrics-contract.md): direction="credit"
     for what was booked, "debit" for reversals; the report shows credit - debit."""
-    credit = _single(api, period, f'{metric}{{direction="credit"}}', label)
-    debit = _single(api, period, f'{metric}{{direction="debit"}}', label)
+    credit = _single(api, period, business(metric, 'direction="credit"'), label)
+    debit = _single(api, period, business(metric, 'direction="debit"'), label)
     if credit is None and debit is None:
         return None
     credit, debit = credit or {}, debit or {}
@@ -58,8 +59,8 @@ def collect_business(api: PrometheusAPI, period: Period) -> BusinessSummary:
         transactions.setdefault(currency, {})[status] = value
     return BusinessSummary(
         transactions=transactions or None,
-        transaction_amount=_single(api, period, "payment_transaction_amount_sum", "currency"),
+        transaction_amount=_single(api, period, business("payment_transaction_amount_sum"), "currency"),
         revenue=_net(api, period, "revenue_total", "currency"),
         fees=_net(api, period, "fee_collection_total", "currency"),
-        registrations=_single(api, period, "user_registrations_total", "user_type"),
-        fraud_alerts=_single(api, period, "fraud_alerts_total", "risk_level"))
+        registrations=_single(api, period, business("user_registrations_total"), "user_type"),
+        fraud_alerts=_single(api, period, business("fraud_alerts_total"), "risk_level"))

@@ -105,7 +105,7 @@ BUSINESS_RATES = {   # counter -> per-minute increase function of t
 # report must not count them (and a label such as currency="$$" must not break it).
 SPOOF_JOB = (("job", "kubernetes-pods"), ("namespace", "attacker"), ("pod", "spoof-0"))
 SPOOF_RATES = {
-    ('revenue_total', (("source", "fees"), ("currency", "EUR"))): lambda t: 200_000,
+    ('revenue_total', (("source", "fees"), ("currency", "EUR"), ("direction", "credit"))): lambda t: 200_000,
     ('payment_transactions_total', (("status", "completed"), ("currency", "$$"), ("payment_method", "card"))):
         lambda t: 1000,
 }

@@ -28,7 +28,7 @@ END = START + 60 * (MINUTES - 1)
 VALUES = {  # label values that every equality matcher of the dashboards finds
     "status": ("completed", "failed", "pending"), "currency": ("EUR", "USD"),
     "source": ("subscriptions", "transaction_fees"), "timeframe": ("day", "week", "month"),
-    "kyc_status": ("verified", "pending", "rejected"), "risk_level": ("high", "low"),
+    "kyc_status": ("verified", "pending", "rejected"), "risk_level": ("high", "low"), "direction": ("credit", "debit"),
 }
 SPOOF = (("job", "kubernetes-pods"), ("namespace", "attacker"), ("pod", "spoof-0"))
 EXPORTER = (("job", business_metrics.JOB), ("namespace", "monitoring"), ("pod", "business-metrics-exporter-0"))
@@ -52,7 +52,7 @@ def _series(target: tuple, scale: float) -> list[tuple[str, int, float]]:
                 names += [(f"{spec.name}_sum", base, 7.0), (f"{spec.name}_count", base, 1.0)]
             else:
                 name = spec.name if spec.type == "gauge" or spec.name.endswith("_total") else f"{spec.name}_total"
-                names = [(name, base, 3.0)]
+                names = [(name, base, 1.0 if ("direction", "debit") in labels else 3.0)]
             for name, labels_text, step in names:
                 for minute in range(MINUTES):
                     value = step * scale * (minute if spec.type != "gauge" else 1)
@@ -88,7 +88,7 @@ def _evaluate(server: PrometheusServer, expr: str) -> list[tuple]:
     response = requests.get(f"{server.url}/api/v1/query", params={"query": expr, "time": END}, timeout=30)
     response.raise_for_status()
     result = response.json()["data"]["result"]
-    return sorted((tuple(sorted(s["metric"].items())), round(float(s["value"][1]), 6)) for s in result)
+    return sorted((tuple(sorted(s["metric"].items())), f'{float(s["value"][1]):.6g}') for s in result)  # NaN == NaN
 
 
 def _business_queries(dashboards) -> list[tuple[str, str]]:
