@@ -20,7 +20,7 @@ import yaml
 from components.settings import settings_for_stack
 from local.localize import endpoint_meta
 from render.exporter_jobs import KUBE_STATE_METRICS_SHAPES, ExporterService, kube_state_metrics_job, node_exporter_job
-from render.prometheus_config import render_prometheus_config
+from render.prometheus_config import MESH_METRICS_DROP, render_prometheus_config
 from testsupport.prometheus import PrometheusServer
 
 MONITORING_NAMESPACE = "monitoring"  # production's namespace (own_namespace discovery)
@@ -210,5 +210,5 @@ def test_a_namespace_narrows_discovery_and_a_bad_scheme_is_refused():
 def test_every_job_but_the_mesh_drops_mesh_series():
     rendered = yaml.safe_load(render_prometheus_config(settings_for_stack("production")))
     for job in rendered["scrape_configs"]:
-        drops = [r for r in job["metric_relabel_configs"] if r.get("action") == "drop" and r.get("source_labels") == ["__name__"]]
+        drops = [r for r in job["metric_relabel_configs"] if r == MESH_METRICS_DROP]
         assert bool(drops) is (job["job_name"] != "istio-mesh"), job["job_name"]
