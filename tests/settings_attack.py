@@ -1,7 +1,7 @@
 """Hostile settings, tried on the real program: each ends as a named error, or as a render the real
 tools accept. Used by tests/test_hostile_settings.py and, for the figures, by
 
-    python -m testsupport.settings_attack [--stack production]
+    python -m tests.settings_attack [--stack production]
 
 Outcomes, per setting (tests/data/hostile-settings.yml):
   named      SettingsError naming the key, before any resource, without repeating the value
