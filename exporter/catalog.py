@@ -8,9 +8,14 @@ Shapes:
   events        counter/histogram over an append-only table, read incrementally past a timestamp
                 watermark; `value` (an SQL template over the roles) is summed or bucketed.
   snapshot      gauge recomputed whole on each refresh (count, or sum of `value`, per label set).
-  active_users  gauge: users active within the last day, week and month.
-  ratio         gauge: share of reviewed rows (within a time window) whose outcome is in a set.
-  reconciliation gauge: wallets whose stored balance differs from the sum of their ledger entries.
+  balances      gauge: sum of wallet balances, seeded once, then moved by the ledger entries past a
+                watermark (recounted in full on the group's recount_interval).
+  active_users  gauge: users active within the last day, week and month (rolling 24h, 7d, 30d).
+  ratio         gauge: share of reviewed rows (within a sliding time window) whose outcome is in a
+                set; kept by adding the reviews that enter the window and removing those that leave.
+  reconciliation gauge: wallets whose stored balance differs from the sum of their ledger entries;
+                only wallets changed since the last refresh are compared, with a full comparison on
+                the group's recount_interval.
 """
 from __future__ import annotations
 
@@ -80,7 +85,8 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
     MetricSpec(
         "wallet_balance_total", "gauge",
         "Sum of wallet balances per currency (never summed across currencies).",
-        shape="snapshot", labels=("currency", "user_type"), roles=("balance",), value="{balance}"),
+        shape="balances", labels=("currency", "user_type"), roles=("balance", "id"),
+        ledger_roles=("ledger_wallet_id", "ledger_amount", "ledger_created_at")),
     MetricSpec(
         "wallet_operations_total", "counter", "Wallet ledger operations, by operation type.",
         shape="events", labels=("operation_type",), roles=("created_at",),
@@ -93,8 +99,8 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
     MetricSpec(
         "wallet_balance_reconciliation_failures", "gauge",
         "Wallets whose stored balance differs from the sum of their ledger entries.",
-        shape="reconciliation", roles=("id", "balance"),
-        ledger_roles=("ledger_wallet_id", "ledger_amount")),
+        shape="reconciliation", roles=("id", "balance", "updated_at"),
+        ledger_roles=("ledger_wallet_id", "ledger_amount", "ledger_created_at")),
     # -- revenue ----------------------------------------------------------------------------
     MetricSpec(
         "revenue_total", "counter",
@@ -139,3 +145,22 @@ ACTIVE_TIMEFRAMES = {"day": "1 day", "week": "7 days", "month": "30 days"}
 
 # Label value that stands for anything outside a label's allowlist (and for NULL).
 OTHER = "other"
+
+
+# The exporter's own health series (exporter/health.py) all start with this.
+HEALTH_PREFIX = "business_exporter_"
+
+
+def exposed_names() -> tuple[str, ...]:
+    """Every series name the catalog's metrics are exposed under: counters end in `_total` once,
+    histograms are `_bucket`, `_sum` and `_count`. Prometheus drops these names from every job but
+    the exporter's, so no other target can speak for the business (render/business_metrics.py)."""
+    names: list[str] = []
+    for spec in CATALOG.values():
+        if spec.type == "counter":
+            names.append(spec.name if spec.name.endswith("_total") else f"{spec.name}_total")
+        elif spec.type == "histogram":
+            names += [f"{spec.name}_bucket", f"{spec.name}_sum", f"{spec.name}_count"]
+        else:
+            names.append(spec.name)
+    return tuple(names)

@@ -44,8 +44,9 @@ def _table(name: TableName) -> sql.Composable:
     return sql.Identifier(name.schema, name.name)
 
 
-def _column(metric: MetricConfig, role: str) -> sql.Composable:
-    return sql.Identifier(metric.columns[role])
+def _column(metric: MetricConfig, role: str, alias: str | None = None) -> sql.Composable:
+    """The column of a role, qualified by a table alias where a query joins two tables."""
+    return sql.Identifier(alias, metric.columns[role]) if alias else sql.Identifier(metric.columns[role])
 
 
 def _value(metric: MetricConfig) -> sql.Composable:
@@ -53,21 +54,21 @@ def _value(metric: MetricConfig) -> sql.Composable:
     return _template(metric, metric.spec.value or "1")
 
 
-def _template(metric: MetricConfig, template: str) -> sql.Composable:
+def _template(metric: MetricConfig, template: str, alias: str | None = None) -> sql.Composable:
     return sql.SQL(template).format(**{
-        role: _column(metric, role) for role in metric.spec.all_roles if "{" + role + "}" in template})
+        role: _column(metric, role, alias) for role in metric.spec.all_roles if "{" + role + "}" in template})
 
 
-def _label_exprs(metric: MetricConfig) -> list[sql.Composable]:
+def _label_exprs(metric: MetricConfig, alias: str | None = None) -> list[sql.Composable]:
     """Each label column mapped through its allowlist: any other value (an email, a card number,
     a typo) and NULL become 'other', inside the database, so they never reach the exporter."""
     exprs = []
     computed = {name: template for name, template, _ in metric.spec.computed_labels}
     for label in metric.spec.labels:
         if label in computed:  # its values are fixed by the template
-            exprs.append(_template(metric, computed[label]))
+            exprs.append(_template(metric, computed[label], alias))
             continue
-        column = _column(metric, label)
+        column = _column(metric, label, alias)
         exprs.append(sql.SQL("CASE WHEN {col}::text = ANY({allowed}) THEN {col}::text "
                              "ELSE {other} END").format(
             col=column, allowed=sql.Literal(list(metric.allowlists[label])),
@@ -135,22 +136,92 @@ def active_users_query(metric: MetricConfig) -> sql.Composed:
         i=sql.Literal(longest))
 
 
-def ratio_query(metric: MetricConfig) -> sql.Composed:
+def ratio_window_query(metric: MetricConfig) -> sql.Composed:
+    """Per label set, the reviewed rows stamped in [%(low)s, %(high)s) whose outcome is in the
+    numerator and in the denominator: one range of the reviewed_at index. The sliding window is
+    kept by adding the rows that entered it and subtracting those that left it."""
     outcome = sql.SQL("{c}::text").format(c=_column(metric, "outcome"))
     aggregates = [
         sql.SQL("count(*) FILTER (WHERE {o} = ANY({v}))").format(o=outcome, v=sql.Literal(list(values)))
         for values in (metric.numerator, metric.denominator)]
-    where = sql.SQL("{ts} >= now() - make_interval(secs => {w})").format(
-        ts=_column(metric, "reviewed_at"), w=sql.Literal(metric.window))
+    where = sql.SQL("{ts} >= %(low)s AND {ts} < %(high)s").format(ts=_column(metric, "reviewed_at"))
     return _grouped(metric, aggregates, _table(metric.table), where)
 
 
-def reconciliation_query(metric: MetricConfig) -> sql.Composed:
+def balance_delta_query(metric: MetricConfig) -> sql.Composed:
+    """Per label set of the wallets, the sum of their ledger entries stamped in [%(low)s, %(high)s):
+    how the balances moved. One range of the ledger's timestamp index, joined to the wallets by
+    their primary key."""
+    labels = _label_exprs(metric, "w")
+    query = sql.SQL("SELECT {columns} FROM {ledger} l JOIN {wallets} w ON w.{id} = l.{wallet} "
+                    "WHERE l.{ts} >= %(low)s AND l.{ts} < %(high)s").format(
+        columns=sql.SQL(", ").join(labels + [sql.SQL("coalesce(sum(l.{a}), 0)").format(
+            a=sql.Identifier(metric.columns["ledger_amount"]))]),
+        ledger=_table(metric.ledger_table), wallets=_table(metric.table),
+        id=sql.Identifier(metric.columns["id"]), wallet=sql.Identifier(metric.columns["ledger_wallet_id"]),
+        ts=sql.Identifier(metric.columns["ledger_created_at"]))
+    return query + _group_by(labels)
+
+
+def balance_total_query(metric: MetricConfig) -> sql.Composed:
+    """Per label set, the balances as of %(high)s: today's balances minus the ledger entries
+    stamped at or after it (read in the same snapshot), so later windows add those entries once."""
+    labels = _label_exprs(metric, "w")
+    query = sql.SQL("""
+SELECT {outer}, sum(v) FROM (
+    SELECT {labels}, w.{balance} AS v FROM {wallets} w
+    UNION ALL
+    SELECT {labels}, -l.{amount} FROM {ledger} l JOIN {wallets} w ON w.{id} = l.{wallet}
+    WHERE l.{ts} >= %(high)s) AS balances""").format(
+        outer=sql.SQL(", ").join(sql.SQL("l{i}").format(i=sql.SQL(str(i))) for i in range(len(labels))),
+        labels=sql.SQL(", ").join(sql.SQL("{e} AS l{i}").format(e=e, i=sql.SQL(str(i)))
+                                  for i, e in enumerate(labels)),
+        balance=sql.Identifier(metric.columns["balance"]), wallets=_table(metric.table),
+        amount=sql.Identifier(metric.columns["ledger_amount"]), ledger=_table(metric.ledger_table),
+        id=sql.Identifier(metric.columns["id"]), wallet=sql.Identifier(metric.columns["ledger_wallet_id"]),
+        ts=sql.Identifier(metric.columns["ledger_created_at"]))
+    return query + _group_by(labels)
+
+
+def _group_by(labels: list) -> sql.Composable:
+    if not labels:
+        return sql.SQL("")
+    return sql.SQL(" GROUP BY ") + sql.SQL(", ").join(sql.SQL(str(i + 1)) for i in range(len(labels)))
+
+
+def reconciliation_full_query(metric: MetricConfig) -> sql.Composed:
+    """Ids of the wallets whose balance differs from the sum of their whole ledger (a full scan
+    of the ledger: start-up and the slow schedule only)."""
     return sql.SQL("""
-SELECT count(*) FROM {wallets} w
+SELECT w.{id} FROM {wallets} w
 LEFT JOIN (SELECT {l_wallet} AS wallet_id, sum({l_amount}) AS total
            FROM {ledger} GROUP BY {l_wallet}) l ON l.wallet_id = w.{id}
 WHERE w.{balance} IS DISTINCT FROM coalesce(l.total, 0)
 """).format(wallets=_table(metric.table), ledger=_table(metric.ledger_table),
             id=_column(metric, "id"), balance=_column(metric, "balance"),
             l_wallet=_column(metric, "ledger_wallet_id"), l_amount=_column(metric, "ledger_amount"))
+
+
+def reconciliation_changed_query(metric: MetricConfig) -> sql.Composed:
+    """For each wallet with a ledger entry or a balance update stamped in [%(low)s, %(high)s):
+    its id and whether its balance differs from the sum of its ledger, both read in one snapshot.
+    Index ranges on the ledger's timestamp and wallets.updated_at find them; the ledger's
+    wallet_id index sums each one's entries."""
+    return sql.SQL("""
+WITH changed AS (
+    SELECT {l_wallet} AS id FROM {ledger} WHERE {l_ts} >= %(low)s AND {l_ts} < %(high)s
+    UNION
+    SELECT {id} FROM {wallets} WHERE {updated} >= %(low)s AND {updated} < %(high)s)
+SELECT c.id, w.{id} IS NOT NULL AND w.{balance} IS DISTINCT FROM
+       coalesce((SELECT sum(l.{l_amount}) FROM {ledger} l WHERE l.{l_wallet} = c.id), 0)
+FROM changed c LEFT JOIN {wallets} w ON w.{id} = c.id
+""").format(wallets=_table(metric.table), ledger=_table(metric.ledger_table),
+            id=_column(metric, "id"), balance=_column(metric, "balance"),
+            updated=_column(metric, "updated_at"), l_ts=_column(metric, "ledger_created_at"),
+            l_wallet=_column(metric, "ledger_wallet_id"), l_amount=_column(metric, "ledger_amount"))
+
+
+# At most one full scan (seed, recount, full reconciliation) at a time on a database, whichever
+# exporter replica asks: replicas starting together queue here instead of doubling the load.
+# A transaction-level advisory lock (released at the refresh's commit) works on a hot standby too.
+FULL_SCAN_LOCK = sql.SQL("SELECT pg_advisory_xact_lock(hashtext('waqiti-business-metrics-exporter full scan'))")

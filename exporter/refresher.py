@@ -13,7 +13,7 @@ import psycopg_pool
 from . import queries
 from .config import GroupConfig
 from .health import Health
-from .sources import EventsSource, Source
+from .sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class GroupRefresher:
         self.on_refresh = on_refresh
         self.stop = stop
         self.thread = threading.Thread(target=self._loop, name=f"refresh-{group.name}", daemon=True)
-        self._incremental = any(isinstance(s, EventsSource) for s in sources)
+        self._incremental = any(s.needs_watermark for s in sources)
         self.watermark_query = queries.WATERMARK_HIGH  # the service drops the horizon if it is missing
 
     @property
@@ -82,10 +82,10 @@ class GroupRefresher:
                         "lag": self.group.safety_lag, "hold": self.group.max_watermark_hold}).fetchone()
                 for source in self.sources:
                     processed += source.refresh(conn, high, self.group)
-                    if isinstance(source, EventsSource) and source.last_drift is not None:
+                    if source.recounts and source.last_drift is not None:
                         self.health.recount_drift.labels(source.name).set(source.last_drift)
                 watermarks = [s.watermark for s in self.sources
-                              if isinstance(s, EventsSource) and s.watermark is not None]
+                              if s.needs_watermark and s.watermark is not None]
                 if db_now is not None and watermarks:
                     self.health.track_watermark(self.group.name, db_now, min(watermarks))
         return processed

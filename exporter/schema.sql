@@ -8,7 +8,22 @@
 --   * each such timestamp is set no earlier than the start of the inserting transaction
 --     (DEFAULT now() does exactly that), and has an index: incremental refreshes read one
 --     index range per interval;
+--   * wallets.updated_at is set to now() whenever a balance changes (with or without a ledger
+--     entry), and fraud_alerts.reviewed_at once, at review: the reconciliation and the review
+--     ratios read only what changed in each window;
 --   * columns such as email, account_number or card_last4 are never read as labels.
+--
+-- Indexes the exporter's queries rely on (it checks them at start and logs a warning naming any
+-- missing one and the query that needs it; without it that query scans the whole table):
+--   payment_events_occurred_at_idx, payments_created_at_idx, payments_completed_at_idx,
+--   wallet_ledger_created_at_idx, revenue_entries_recognized_at_idx, fees_collected_at_idx,
+--   users_created_at_idx, fraud_alerts_created_at_idx    one range per refresh of the counters
+--   wallet_ledger_created_at_idx + wallets_pkey          balance gauge: ledger entries of the window
+--   wallet_ledger_created_at_idx, wallets_updated_at_idx wallets changed in the window
+--   wallet_ledger_wallet_id_idx + wallets_pkey           each changed wallet's ledger sum and balance
+--   fraud_alerts_reviewed_at_idx                         reviews entering and leaving the 30-day window
+--   users_last_active_at_idx                             users active in the last 30 days
+--   users_kyc_status_idx                                 KYC counts as an index-only scan
 -- Foreign keys are left out: the exporter does not depend on them.
 
 CREATE TABLE IF NOT EXISTS users (
@@ -56,8 +71,9 @@ CREATE TABLE IF NOT EXISTS wallets (
     currency        text NOT NULL,
     user_type       text NOT NULL,             -- the owner's type, kept on the wallet
     balance         numeric(20, 2) NOT NULL DEFAULT 0,  -- must equal the sum of its ledger entries
-    updated_at      timestamptz NOT NULL DEFAULT now()
+    updated_at      timestamptz NOT NULL DEFAULT now()  -- set to now() on every balance change
 );
+CREATE INDEX IF NOT EXISTS wallets_updated_at_idx ON wallets (updated_at);
 
 -- Append-only: credits are positive amounts, debits negative.
 CREATE TABLE IF NOT EXISTS wallet_ledger (

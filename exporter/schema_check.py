@@ -35,7 +35,7 @@ def check_schema(conn: psycopg.Connection, config: Config) -> None:
     for field, table, column in needed:
         if (table.schema, table.name) not in readable_tables:
             field_of_table = field.rsplit(".columns.", 1)[0] + (
-                ".ledger_table" if field.endswith(("ledger_wallet_id", "ledger_amount")) else ".table")
+                ".ledger_table" if ".columns.ledger_" in field else ".table")
             message = (f"{field_of_table}: table {table} does not exist or the exporter's role "
                        "cannot read it")
         elif (table.schema, table.name, column) not in present:

@@ -10,10 +10,11 @@ from .config import Config, ConfigError
 from .database import connect_once, make_pool
 from .exposition import Exposition
 from .health import Health
+from .index_check import missing_indexes, warning as index_warning
 from .refresher import GroupRefresher
 from .schema_check import check_schema
 from .server import HttpServer, make_routes
-from .sources import EventsSource, make_source
+from .sources import make_source
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class Exporter:
         self.sources = [make_source(metric) for metric in config.metrics]
         used_groups = [g for g in config.groups if config.metrics_of(g)]
         self.health = Health(self.exposition.registry, used_groups,
-                             [s.name for s in self.sources if isinstance(s, EventsSource)])
+                             [s.name for s in self.sources if s.recounts])
         for group in used_groups:
             self.exposition.add_section(group, lambda g=group: [
                 s.family() for s in self.sources if s.metric.group == g])
@@ -106,6 +107,8 @@ class Exporter:
             try:
                 with connect_once(self.conninfo, self.config.connect_timeout) as conn:
                     check_schema(conn, self.config)
+                    for index in missing_indexes(conn, self.config):
+                        log.warning("%s", index_warning(index))
                     horizon = conn.execute(queries.HORIZON_CHECK).fetchone()
                 break
             except ConfigError as exc:

@@ -4,14 +4,19 @@ builds the metric family that the pre-rendered /metrics snapshot is made of.
 Event sources (counters and histograms) are incremental: the first refresh seeds the totals with
 one full aggregate below the watermark; each later refresh adds only the rows stamped in
 [watermark, high); a periodic full recount compares and adopts the database's truth, reporting the
-difference as drift. Every other shape is recomputed whole on each refresh.
+difference as drift. The balance, ratio and reconciliation gauges follow the same pattern over the
+ledger, the review timestamps and the changed wallets. Active users and KYC counts are recomputed
+whole (see their classes for why).
+
+Full scans (seeds, recounts, the full reconciliation) take a database-wide advisory lock first, so
+at most one runs at a time on the database, from any replica: that is what bounds start-up.
 """
 from __future__ import annotations
 
 import itertools
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Iterable
 
@@ -34,6 +39,13 @@ def set_statement_timeout(conn: psycopg.Connection, seconds: float) -> None:
     conn.execute("SELECT set_config('statement_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
 
 
+def begin_full_scan(conn: psycopg.Connection, seconds: float) -> None:
+    """Waits for the database-wide full-scan lock (held until this refresh's transaction ends);
+    the wait counts against the same timeout as the scan."""
+    set_statement_timeout(conn, seconds)
+    conn.execute(queries.FULL_SCAN_LOCK)
+
+
 def _safe_key(metric: MetricConfig, row: Iterable) -> LabelKey:
     """Label values exactly as the database's allowlist mapping returned them, checked once more:
     a value outside the allowlist must never become a label, whatever the query did."""
@@ -46,8 +58,17 @@ def _safe_key(metric: MetricConfig, row: Iterable) -> LabelKey:
 class Source:
     """Base: what the refresher needs from every metric source."""
 
+    needs_watermark = False  # refreshes get `high`, the upper end of the next window
+    recounts = False  # reports business_exporter_recount_drift{metric}
+
     def __init__(self, metric: MetricConfig):
         self.metric = metric
+        self.watermark: datetime | None = None
+        self.last_full_scan = 0.0  # monotonic time of the last seed or recount
+        self.last_drift: float | None = None
+
+    def full_scan_due(self, group: GroupConfig) -> bool:
+        return time.monotonic() - self.last_full_scan >= group.recount_interval
 
     @property
     def name(self) -> str:
@@ -65,19 +86,19 @@ class Source:
 class EventsSource(Source):
     """Counters and histograms over append-only rows, read past a timestamp watermark."""
 
+    needs_watermark = recounts = True
+
     def __init__(self, metric: MetricConfig):
         super().__init__(metric)
-        self.watermark: datetime | None = None
         # label key -> [row count, value sum, cumulative count at each bucket bound...]
         self.totals: dict[LabelKey, list[Decimal]] = {}
-        self.last_full_scan = 0.0  # monotonic time of the last seed or recount
-        self.last_drift: float | None = None
         self._with_lower_bound = queries.events_query(metric, with_lower_bound=True)
         self._full = queries.events_query(metric, with_lower_bound=False)
 
     def refresh(self, conn, high, group):
         assert high is not None
         if self.watermark is None:
+            begin_full_scan(conn, group.full_scan_timeout)
             self.totals = self._with_every_key(
                 self._aggregate(conn, self._full, {"high": high}, group.full_scan_timeout))
             self.watermark, self.last_full_scan = high, time.monotonic()
@@ -92,13 +113,14 @@ class EventsSource(Source):
                     current[i] += value
                 processed += int(vector[0])
             self.watermark = high
-        if time.monotonic() - self.last_full_scan >= group.recount_interval:
+        if self.full_scan_due(group):
             self.recount(conn, group)
         return processed
 
     def recount(self, conn: psycopg.Connection, group: GroupConfig) -> float:
         """Full aggregate below the watermark: catches rows that committed after the watermark
         had passed their timestamp. Adopts the database's values and records the drift."""
+        begin_full_scan(conn, group.full_scan_timeout)
         truth = self._aggregate(conn, self._full, {"high": self.watermark}, group.full_scan_timeout)
         index = self.value_index
         drift = sum(abs(truth.get(k, [Decimal(0)] * 2)[index] - self.totals.get(k, [Decimal(0)] * 2)[index])
@@ -200,6 +222,11 @@ class SnapshotSource(GaugeSource):
 
 
 class ActiveUsersSource(GaugeSource):
+    """Recomputed whole: every user active in the last 30 days is counted (a range of the
+    last_active_at index, or a table scan when most users are that active). No cheaper form exists:
+    last_active_at is overwritten in place, so the exporter cannot tell a user entering a window
+    from one already in it without keeping every active user's timestamp in memory."""
+
     def __init__(self, metric):
         super().__init__(metric)
         self._query = queries.active_users_query(metric)
@@ -209,41 +236,174 @@ class ActiveUsersSource(GaugeSource):
         return {(timeframe,): float(count) for timeframe, count in zip(ACTIVE_TIMEFRAMES, counts)}
 
 
-class RatioSource(GaugeSource):
-    """numerator / denominator per label set; label sets with nothing reviewed are left out
-    (a ratio of 0/0 is unknown, not 0)."""
+class BalanceSource(Source):
+    """Sum of wallet balances per label set: seeded from the balances as of the watermark, then
+    moved by the ledger entries of each window (one index range, joined to the wallets by key).
+    A balance changed without a ledger entry shows at the next recount, as drift (and in
+    wallet_balance_reconciliation_failures at once)."""
+
+    needs_watermark = recounts = True
 
     def __init__(self, metric):
         super().__init__(metric)
-        self._query = queries.ratio_query(metric)
-
-    def compute(self, conn):
-        n = len(self.metric.spec.labels)
-        sums: dict[LabelKey, list[int]] = {}
-        for row in conn.execute(self._query):
-            key = _safe_key(self.metric, row[:n])
-            acc = sums.setdefault(key, [0, 0])
-            acc[0] += row[n]
-            acc[1] += row[n + 1]
-        return {key: num / den for key, (num, den) in sums.items() if den}
-
-
-class ReconciliationSource(GaugeSource):
-    def __init__(self, metric):
-        super().__init__(metric)
-        self._query = queries.reconciliation_query(metric)
+        self.values: dict[LabelKey, Decimal] | None = None
+        self._total = queries.balance_total_query(metric)
+        self._delta = queries.balance_delta_query(metric)
 
     def refresh(self, conn, high, group):
-        # A full join of wallets and ledger: it gets the long timeout.
-        set_statement_timeout(conn, group.full_scan_timeout)
-        self.values = self.compute(conn)
-        return 0
+        assert high is not None
+        if self.values is None:
+            begin_full_scan(conn, group.full_scan_timeout)
+            self.values, self.watermark = self._sums(conn, self._total, {"high": high}), high
+            self.last_full_scan = time.monotonic()
+            return 0
+        processed = 0
+        if high > self.watermark:
+            set_statement_timeout(conn, group.statement_timeout)
+            for key, delta in self._sums(conn, self._delta, {"low": self.watermark, "high": high}).items():
+                self.values[key] = self.values.get(key, Decimal(0)) + delta
+                processed += 1
+            self.watermark = high
+        if self.full_scan_due(group):
+            begin_full_scan(conn, group.full_scan_timeout)
+            truth = self._sums(conn, self._total, {"high": self.watermark})
+            self.last_drift = float(sum(abs(truth.get(k, Decimal(0)) - self.values.get(k, Decimal(0)))
+                                        for k in set(truth) | set(self.values)))
+            self.values, self.last_full_scan = truth, time.monotonic()
+        return processed
 
-    def compute(self, conn):
-        return {(): float(conn.execute(self._query).fetchone()[0])}
+    def _sums(self, conn, query, params) -> dict[LabelKey, Decimal]:
+        n = len(self.metric.spec.labels)
+        sums: dict[LabelKey, Decimal] = {}
+        for row in conn.execute(query, params):
+            key = _safe_key(self.metric, row[:n])
+            sums[key] = sums.get(key, Decimal(0)) + Decimal(row[n] or 0)
+        return sums
+
+    def family(self):
+        if self.values is None:
+            return None
+        spec = self.metric.spec
+        family = GaugeMetricFamily(spec.name, spec.help, labels=spec.labels)
+        for key, value in sorted(self.values.items()):
+            family.add_metric(list(key), float(value))
+        return family
 
 
-SOURCE_BY_SHAPE = {"events": EventsSource, "snapshot": SnapshotSource,
+class RatioSource(Source):
+    """numerator / denominator per label set over a sliding window of review times. Seeded from
+    the whole window; each refresh adds the reviews stamped in [watermark, high) and removes those
+    stamped in the same interval one window earlier: two index ranges. Relies on reviewed_at being
+    set once (at review, no earlier than the reviewing transaction's start); a re-review shows at
+    the recount. Label sets with nothing reviewed are left out (0/0 is unknown, not 0)."""
+
+    needs_watermark = recounts = True
+
+    def __init__(self, metric):
+        super().__init__(metric)
+        self.counts: dict[LabelKey, list[int]] | None = None
+        self._window = timedelta(seconds=metric.window)
+        self._query = queries.ratio_window_query(metric)
+
+    def refresh(self, conn, high, group):
+        assert high is not None
+        if self.counts is None:
+            begin_full_scan(conn, group.full_scan_timeout)
+            self.counts, self.watermark = self._between(conn, high - self._window, high), high
+            self.last_full_scan = time.monotonic()
+            return 0
+        processed = 0
+        if high > self.watermark:
+            set_statement_timeout(conn, group.statement_timeout)
+            entered = self._between(conn, self.watermark, high)
+            left = self._between(conn, self.watermark - self._window, high - self._window)
+            for sign, part in ((1, entered), (-1, left)):
+                for key, (num, den) in part.items():
+                    acc = self.counts.setdefault(key, [0, 0])
+                    acc[0] += sign * num
+                    acc[1] += sign * den
+                    processed += den
+            self.watermark = high
+        if self.full_scan_due(group):
+            begin_full_scan(conn, group.full_scan_timeout)
+            truth = self._between(conn, self.watermark - self._window, self.watermark)
+            self.last_drift = float(sum(abs(a - b) for k in set(truth) | set(self.counts)
+                                        for a, b in zip(truth.get(k, [0, 0]), self.counts.get(k, [0, 0]))))
+            self.counts, self.last_full_scan = truth, time.monotonic()
+        return processed
+
+    def _between(self, conn, low: datetime, high: datetime) -> dict[LabelKey, list[int]]:
+        n = len(self.metric.spec.labels)
+        sums: dict[LabelKey, list[int]] = {}
+        for row in conn.execute(self._query, {"low": low, "high": high}):
+            acc = sums.setdefault(_safe_key(self.metric, row[:n]), [0, 0])
+            acc[0] += row[n]
+            acc[1] += row[n + 1]
+        return sums
+
+    def family(self):
+        if self.counts is None:
+            return None
+        spec = self.metric.spec
+        family = GaugeMetricFamily(spec.name, spec.help, labels=spec.labels)
+        for key, (num, den) in sorted(self.counts.items()):
+            if den > 0:
+                family.add_metric(list(key), num / den)
+        return family
+
+
+class ReconciliationSource(Source):
+    """Wallets whose balance differs from the sum of their ledger. Each refresh compares only the
+    wallets with a ledger entry or a balance update (wallets.updated_at) stamped in
+    [watermark, high), under the same open-transaction guard as the counters, and keeps the set of
+    failing wallet ids (normally tiny). The full comparison (a whole-ledger scan) runs at start and
+    on the group's recount_interval; how many wallets it judged differently from the incremental
+    answer is reported as drift (wallets changed during the lag are left out of that count)."""
+
+    needs_watermark = recounts = True
+
+    def __init__(self, metric):
+        super().__init__(metric)
+        self.failing: set[int] | None = None
+        self._full = queries.reconciliation_full_query(metric)
+        self._changed = queries.reconciliation_changed_query(metric)
+
+    def refresh(self, conn, high, group):
+        assert high is not None
+        if self.failing is None:
+            begin_full_scan(conn, group.full_scan_timeout)
+            self.failing = {wallet for (wallet,) in conn.execute(self._full)}
+            self.watermark, self.last_full_scan = high, time.monotonic()
+            return 0
+        processed = 0
+        if high > self.watermark:
+            set_statement_timeout(conn, group.statement_timeout)
+            for wallet, differs in conn.execute(self._changed, {"low": self.watermark, "high": high}):
+                (self.failing.add if differs else self.failing.discard)(wallet)
+                processed += 1
+            self.watermark = high
+        if self.full_scan_due(group):
+            begin_full_scan(conn, group.full_scan_timeout)
+            full = {wallet for (wallet,) in conn.execute(self._full)}
+            # wallets changed after the watermark are judged by the next incremental refresh
+            recent = {wallet for wallet, _ in conn.execute(
+                self._changed, {"low": self.watermark, "high": self.watermark + timedelta(days=36500)})}
+            self.last_drift = float(len((full ^ self.failing) - recent))
+            if self.last_drift:
+                log.warning("full reconciliation found %d wallets judged differently by the incremental "
+                            "one (balance changed without updated_at or a ledger entry?)", self.last_drift)
+            self.failing, self.last_full_scan = full, time.monotonic()
+        return processed
+
+    def family(self):
+        if self.failing is None:
+            return None
+        family = GaugeMetricFamily(self.metric.spec.name, self.metric.spec.help, labels=())
+        family.add_metric([], float(len(self.failing)))
+        return family
+
+
+SOURCE_BY_SHAPE = {"events": EventsSource, "snapshot": SnapshotSource, "balances": BalanceSource,
                    "active_users": ActiveUsersSource, "ratio": RatioSource,
                    "reconciliation": ReconciliationSource}
 

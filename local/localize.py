@@ -5,6 +5,11 @@
   relabelling (keep rules, namespace/pod/service labels) and PII label drop run unchanged. Jobs with
   nothing local to scrape keep their config and get no targets. The Alertmanager addresses and the
   rule directory point to local ones.
+- rules: the ScrapeJobDown alert of a job with nothing local to scrape is left out. That job (the
+  Kubernetes ones, Redis, Kafka, Istio) is absent here by design; the absence alerts of the jobs that
+  do run locally stay and fire when one goes. So are the node alerts on this machine's own disk and
+  memory (HOST_ALERTS): the one local node is a machine shared with other work, whose disk filling
+  up is not a drill's doing.
 - alertmanager.yml: receiver endpoints point to local sinks (webhook sink for Slack, PagerDuty,
   status page and hooks; SMTP sink; moto for SNS), and every `*_file` credential to the local
   secrets directory. The SMTP sink speaks no TLS, so STARTTLS is not required.
@@ -15,8 +20,11 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import re
+
 from render.alertmanager_config import SECRETS_DIR as AM_SECRETS_DIR
 from render.alertmanager_config import TEMPLATES_DIR as AM_TEMPLATES_DIR
+from render.job_absence import ALERT as JOB_ABSENT_ALERT
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,25 @@ def localize_prometheus_config(config: dict, targets: dict[str, list[Target]],
         alertmanager_config["static_configs"] = [{"targets": list(alertmanagers)}]
     config["rule_files"] = [f"{rules_dir}/*.yml"]
     return config
+
+
+HOST_ALERTS = frozenset({"NodeFilesystemFillingUp", "NodeMemoryPressure"})
+
+
+def localize_rule_file(document: dict, local_jobs: set[str]) -> dict:
+    """The rule file without the absence alerts of jobs that have no local targets, nor HOST_ALERTS."""
+    document = copy.deepcopy(document)
+    for group in document.get("groups", []):
+        group["rules"] = [rule for rule in group["rules"]
+                          if rule.get("alert") not in HOST_ALERTS
+                          and (rule.get("alert") != JOB_ABSENT_ALERT or _absent_job(rule) in local_jobs)]
+    return document
+
+
+def _absent_job(rule: dict) -> str:
+    found = re.search(r'absent\(up\{job="([^"]+)"\}\)', rule["expr"])
+    assert found, f"{JOB_ABSENT_ALERT} without absent(up{{job=...}}): {rule['expr']}"
+    return found.group(1)
 
 
 @dataclass(frozen=True)

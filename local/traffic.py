@@ -133,10 +133,10 @@ class Generator:
         with conn.transaction():
             for action in actions:
                 if action == "corrupt":
-                    conn.execute("UPDATE wallets SET balance = balance + 13.37 WHERE id = "
+                    conn.execute("UPDATE wallets SET balance = balance + 13.37, updated_at = now() WHERE id = "
                                  "(SELECT id FROM wallets ORDER BY random() LIMIT 1)")
                 elif action == "repair":
-                    conn.execute("UPDATE wallets w SET balance = l.total FROM "
+                    conn.execute("UPDATE wallets w SET balance = l.total, updated_at = now() FROM "
                                  "(SELECT wallet_id, sum(amount) AS total FROM wallet_ledger GROUP BY wallet_id) l "
                                  "WHERE l.wallet_id = w.id AND w.balance <> l.total")
             # finish the payments created in earlier steps: exactly `failure_ratio` of them fail

@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 
 from components.settings import Settings
+from render import business_metrics
+from render.exporter_jobs import kube_state_metrics_job, node_exporter_job
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "prometheus"
 
@@ -32,6 +34,13 @@ PII_LABELS = (
 PII_LABEL_DROP = {"action": "labeldrop", "regex": PII_LABELS}
 FALLBACK_SCRAPE_PROTOCOL = "PrometheusText0.0.4"
 
+# Istio's metrics merging (on by default) annotates every meshed pod with prometheus.io/scrape, port
+# 15020 and path /stats/prometheus, where the agent serves the app's metrics *and* the sidecar's
+# istio_*/envoy_*. The sidecar's series belong to one job; any other job that reaches them (through
+# those annotations) drops them, or every mesh request is counted twice. The app's metrics stay.
+MESH_OWNER = "istio-mesh"
+MESH_METRICS_DROP = {"source_labels": ["__name__"], "action": "drop", "regex": "(istio|envoy)_.*"}
+
 
 def _yaml(document) -> str:
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
@@ -51,10 +60,11 @@ def application_jobs() -> list[dict]:
 
 
 def scrape_configs(settings: Settings) -> list[dict]:
-    """Every job, with the limits and the PII label drop applied in this one place."""
+    """Every job, with the limits, the PII label drop and (outside the exporter's job) the business
+    series drop applied in this one place."""
     listed = yaml.safe_load((CONFIGS / "scrape-configs.yml").read_text())["scrape_configs"]
     jobs = []
-    for job in application_jobs() + listed:
+    for job in application_jobs() + listed + [kube_state_metrics_job(), node_exporter_job()]:
         job = copy.deepcopy(job)
         job.setdefault("sample_limit", settings.prometheus.sample_limit)
         job.setdefault("label_limit", settings.prometheus.label_limit)
@@ -63,7 +73,10 @@ def scrape_configs(settings: Settings) -> list[dict]:
         # Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x read it as
         # text); a target with a sloppy header (sidecars, hand-written endpoints) stays scraped.
         job.setdefault("fallback_scrape_protocol", FALLBACK_SCRAPE_PROTOCOL)
-        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + [dict(PII_LABEL_DROP)]
+        drops = [] if job["job_name"] == MESH_OWNER else [dict(MESH_METRICS_DROP)]
+        if job["job_name"] != business_metrics.JOB:
+            drops.append(business_metrics.drop_business_series())
+        job["metric_relabel_configs"] = job.get("metric_relabel_configs", []) + drops + [dict(PII_LABEL_DROP)]
         jobs.append(job)
     names = [job["job_name"] for job in jobs]
     duplicated = sorted({name for name in names if names.count(name) > 1})

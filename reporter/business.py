@@ -7,6 +7,15 @@ from reporter.period import Period
 from reporter.promapi import PrometheusAPI
 from reporter.queries import increase_windows, totals_by
 
+# Business series count only from the exporter's own scrape job: any pod may expose a series named
+# revenue_total. The same name as render/business_metrics.JOB (this image carries reporter/ only).
+EXPORTER_JOB = "waqiti-business-metrics-exporter"
+
+
+def business(metric: str, *matchers: str) -> str:
+    """`metric{job="<the exporter's job>", <matchers>}`."""
+    return metric + "{" + ", ".join((f'job="{EXPORTER_JOB}"',) + matchers) + "}"
+
 
 @dataclass(frozen=True)
 class BusinessSummary:
@@ -26,16 +35,16 @@ class BusinessSummary:
         return sorted(found)
 
 
-def _single(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
-    totals = totals_by(increase_windows(api, metric, (label,), period), label)
+def _single(api: PrometheusAPI, period: Period, selector: str, label: str) -> dict[str, float] | None:
+    totals = totals_by(increase_windows(api, selector, (label,), period), label)
     return {key[0]: value for key, value in sorted(totals.items())} if totals else None
 
 
 def _net(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[str, float] | None:
     """Money counters come in two monotonic halves (docs/metrics-contract.md): direction="credit"
     for what was booked, "debit" for reversals; the report shows credit - debit."""
-    credit = _single(api, period, f'{metric}{{direction="credit"}}', label)
-    debit = _single(api, period, f'{metric}{{direction="debit"}}', label)
+    credit = _single(api, period, business(metric, 'direction="credit"'), label)
+    debit = _single(api, period, business(metric, 'direction="debit"'), label)
     if credit is None and debit is None:
         return None
     credit, debit = credit or {}, debit or {}
@@ -43,15 +52,15 @@ def _net(api: PrometheusAPI, period: Period, metric: str, label: str) -> dict[st
 
 
 def collect_business(api: PrometheusAPI, period: Period) -> BusinessSummary:
-    by_status = totals_by(increase_windows(api, "payment_transactions_total", ("currency", "status"), period),
+    by_status = totals_by(increase_windows(api, business("payment_transactions_total"), ("currency", "status"), period),
                           "currency", "status")
     transactions: dict[str, dict[str, float]] = {}
     for (currency, status), value in sorted(by_status.items()):
         transactions.setdefault(currency, {})[status] = value
     return BusinessSummary(
         transactions=transactions or None,
-        transaction_amount=_single(api, period, "payment_transaction_amount_sum", "currency"),
+        transaction_amount=_single(api, period, business("payment_transaction_amount_sum"), "currency"),
         revenue=_net(api, period, "revenue_total", "currency"),
         fees=_net(api, period, "fee_collection_total", "currency"),
-        registrations=_single(api, period, "user_registrations_total", "user_type"),
-        fraud_alerts=_single(api, period, "fraud_alerts_total", "risk_level"))
+        registrations=_single(api, period, business("user_registrations_total"), "user_type"),
+        fraud_alerts=_single(api, period, business("fraud_alerts_total"), "risk_level"))

@@ -33,13 +33,19 @@ def _time_axis(axes, report: Report) -> None:
     axes.grid(alpha=0.3)
 
 
+def _text(label: str) -> str:
+    """Label text as literal characters: matplotlib reads `$...$` as mathtext, and label values come
+    from scraped series (`currency="$$"` would otherwise make the chart, and the report, fail)."""
+    return label.replace("$", r"\$")
+
+
 def _times(points, zone: ZoneInfo) -> list[datetime]:
     return [datetime.fromtimestamp(t, zone) for t, _ in points]
 
 
 def availability_chart(report: Report) -> bytes:
     figure, axes = plt.subplots(figsize=SIZE)
-    names = [s.service for s in report.services]
+    names = [_text(s.service) for s in report.services]
     for i, s in enumerate(report.services):
         if s.availability is None:
             axes.text(i, 0.5, "no data", ha="center", va="center", color="grey", transform=axes.get_xaxis_transform())
@@ -61,7 +67,7 @@ def error_rate_chart(report: Report) -> bytes:
     figure, axes = plt.subplots(figsize=SIZE)
     zone = ZoneInfo(report.period.timezone)
     for service, points in report.error_trend.items():
-        axes.step(_times(points, zone), [v * 100 for _, v in points], where="post", label=service)
+        axes.step(_times(points, zone), [v * 100 for _, v in points], where="post", label=_text(service))
     _time_axis(axes, report)
     axes.set_ylabel("5xx responses %")
     if report.error_trend:
@@ -79,7 +85,8 @@ def latency_chart(report: Report) -> bytes:
         if not s.p95_windows or s.target is None:
             continue
         points = sorted(s.p95_windows.items())
-        line, = axes.plot(_times(points, zone), [v * 1000 for _, v in points], label=s.service, linewidth=1)
+        line, = axes.plot(_times(points, zone), [v * 1000 for _, v in points], label=_text(s.service),
+                         linewidth=1)
         axes.axhline(s.target.latency_p95_seconds * 1000, color=line.get_color(), linestyle="dashed", linewidth=1)
         plotted = True
     _time_axis(axes, report)
@@ -99,8 +106,9 @@ def transactions_chart(report: Report) -> bytes:
     width = 0.8 / max(len(statuses), 1)
     for j, status in enumerate(statuses):
         axes.bar([i + j * width for i in range(len(currencies))],
-                 [transactions[c].get(status, 0) for c in currencies], width, label=status)
-    axes.set_xticks([i + width * (len(statuses) - 1) / 2 for i in range(len(currencies))], currencies)
+                 [transactions[c].get(status, 0) for c in currencies], width, label=_text(status))
+    axes.set_xticks([i + width * (len(statuses) - 1) / 2 for i in range(len(currencies))],
+                  [_text(c) for c in currencies])
     axes.set_ylabel("transactions")
     if currencies:
         axes.legend(fontsize="small")

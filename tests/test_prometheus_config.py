@@ -11,33 +11,18 @@ import yaml
 from render.prometheus_config import FALLBACK_SCRAPE_PROTOCOL, PII_LABELS
 from testsupport.pinned_tools import binary
 from tests.conftest import STACKS
+from testsupport.prometheus import checkable_copy
 
 SPEC_JOBS = {
     "kubernetes-apiservers", "kubernetes-nodes", "kubernetes-cadvisor", "kube-state-metrics",
     "waqiti-payment-service", "waqiti-wallet-service", "waqiti-user-service", "waqiti-fraud-service",
     "waqiti-business-metrics-exporter", "postgres-exporter", "redis-exporter", "kafka-exporter", "istio-mesh",
-    "kubernetes-pods", "kubernetes-services", "prometheus", "alertmanager", "grafana",
+    "kubernetes-pods", "kubernetes-services", "prometheus", "alertmanager", "grafana", "node-exporter",
 }
 
 
 def promtool_check_config(path, *flags: str) -> subprocess.CompletedProcess:
     return subprocess.run([binary("promtool"), "check", "config", *flags, str(path)], capture_output=True, text=True, timeout=60)
-
-
-def with_pod_files_here(config: dict, rules_dir, tmp_path) -> dict:
-    """The rendered config with only the files the pod mounts (service-account CA and token, the
-    remote-write password, the rule files) pointed at real files here. Kubernetes discovery stays."""
-    placeholder = tmp_path / "file"
-    placeholder.write_text("x")
-    for job in config["scrape_configs"]:
-        for section, key in (("tls_config", "ca_file"), ("authorization", "credentials_file")):
-            if key in job.get(section, {}):
-                job[section][key] = str(placeholder)
-    for remote in config.get("remote_write", []):
-        if "basic_auth" in remote:
-            remote["basic_auth"]["password_file"] = str(placeholder)
-    config["rule_files"] = [f"{rules_dir}/*.yml"]
-    return config
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -54,7 +39,7 @@ def test_promtool_accepts_the_rendered_config_with_its_files_and_rules(rendered,
     config = yaml.safe_load((rendered[stack] / "prometheus" / "prometheus.yml").read_text())
     rules_dir = rendered[stack] / "prometheus" / "rules"
     path = tmp_path / "prometheus.yml"
-    path.write_text(yaml.safe_dump(with_pod_files_here(config, rules_dir, tmp_path)))
+    path.write_text(yaml.safe_dump(checkable_copy(config, rules_dir, tmp_path)))
     result = promtool_check_config(path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(list(rules_dir.glob('*.yml')))} rule files found" in result.stdout

@@ -1,7 +1,7 @@
 """The scale path: the production prometheus.yml with remote_write set (basic auth from the secret
 file, the rendered queue settings) writing to a second real Prometheus, its remote-write receiver
 on, on loopback. Samples arrive with the stack's external labels; when the receiver stops, the
-meta-monitoring rule PrometheusRemoteWriteBehind fires on the sender.
+self-monitoring rule PrometheusRemoteWriteBehind fires on the sender.
 
 Changed from the rendered file, and only this: Kubernetes discovery of the `prometheus` job becomes
 its own address (local/localize.py), the password file path points at a file here, and the rule
@@ -79,8 +79,8 @@ def sender_config(run, port: int, tmp_path: Path) -> str:
     remote["basic_auth"]["password_file"] = str(secret)
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
-    meta = yaml.safe_load(run.get("ConfigMap", "prometheus-rules").manifest["data"]["meta-monitoring.yml"])
-    (rules_dir / "meta-monitoring.yml").write_text(yaml.safe_dump(timescale.scale_rule_file(meta, TIME_SCALE)))
+    rules = yaml.safe_load(run.get("ConfigMap", "prometheus-rules").manifest["data"]["self-monitoring.yml"])
+    (rules_dir / "self-monitoring.yml").write_text(yaml.safe_dump(timescale.scale_rule_file(rules, TIME_SCALE)))
     itself = Target(f"127.0.0.1:{port}", endpoint_meta(service="prometheus-headless", port_name="web",
                                                        namespace="monitoring", pod=POD))
     config = localize_prometheus_config(config, {"prometheus": [itself]}, [], rules_dir)

@@ -16,12 +16,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.settings import AlertmanagerSettings, PrometheusSettings
+import yaml
 
-# Go module, its image pin, and the commands built from it.
+# The settings defaults as Pulumi.yaml states them (tools/pulumi_project.py writes it from the
+# settings model, and a test fails when it is out of date): testsupport imports nothing of the project.
+PULUMI_YAML = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+
+# Go module, the setting that pins its image, and the commands built from it.
 _PROJECTS = {
-    "prometheus": ("github.com/prometheus/prometheus", PrometheusSettings, ("prometheus", "promtool")),
-    "alertmanager": ("github.com/prometheus/alertmanager", AlertmanagerSettings, ("alertmanager", "amtool")),
+    "prometheus": ("github.com/prometheus/prometheus", "prometheusImage", ("prometheus", "promtool")),
+    "alertmanager": ("github.com/prometheus/alertmanager", "alertmanagerImage", ("alertmanager", "amtool")),
 }
 _TAG = re.compile(r":v?(?P<version>[0-9]+\.[0-9]+\.[0-9]+)$")
 
@@ -57,10 +61,15 @@ def cache_dir() -> Path:
     return Path(base) / "waqiti-monitoring" / "tools"
 
 
+def pinned_image(setting: str) -> str:
+    config = yaml.safe_load(PULUMI_YAML.read_text())["config"]
+    return config[setting]["default"]
+
+
 def projects() -> list[Project]:
     found = []
-    for name, (module, settings, commands) in _PROJECTS.items():
-        version = image_version(settings.model_fields["image"].default)
+    for name, (module, setting, commands) in _PROJECTS.items():
+        version = image_version(pinned_image(setting))
         found.append(Project(name, module, version, module_version(module, version), commands,
                              cache_dir() / f"{name}-{version}"))
     return found

@@ -67,3 +67,20 @@ class PrometheusServer(LoopbackServer):
         if self._owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         shutil.rmtree(self._work_dir, ignore_errors=True)
+
+
+def checkable_copy(config: dict, rules_dir, tmp_path) -> dict:
+    """The rendered config with only the files the pod mounts (service-account CA and token, the
+    remote-write password, the rule files) pointed at real files here: `promtool check config`
+    checks that they exist. Kubernetes discovery stays as rendered (the pinned promtool checks it)."""
+    placeholder = tmp_path / "file"
+    placeholder.write_text("x")
+    for job in config["scrape_configs"]:
+        for section, key in (("tls_config", "ca_file"), ("authorization", "credentials_file")):
+            if key in job.get(section, {}):
+                job[section][key] = str(placeholder)
+    for remote in config.get("remote_write", []):
+        if "basic_auth" in remote:
+            remote["basic_auth"]["password_file"] = str(placeholder)
+    config["rule_files"] = [f"{rules_dir}/*.yml"]
+    return config

@@ -149,10 +149,12 @@ def placeholder_secrets() -> dict[str, str]:
     return {spec.key: f"placeholder-{spec.key}" for spec in SECRETS if spec.required_if is not None}
 
 
-def run_program(stack: str, overrides: Optional[dict[str, Any]] = None, secrets: Optional[dict[str, str]] = None, root: Path = ROOT) -> Run:
-    """Run __main__.py for `stack` under mocks; return every resource it registered and its outputs."""
+def run_program(stack: str, overrides: Optional[dict[str, Any]] = None, secrets: Optional[dict[str, str]] = None, root: Path = ROOT,
+                record_into: Optional[Run] = None) -> Run:
+    """Run __main__.py for `stack` under mocks; return every resource it registered and its outputs.
+    `record_into` receives the resources as they register, so a caller still sees them if the program fails."""
     config, secret_keys = stack_config(stack, overrides, placeholder_secrets() if secrets is None else secrets, root)
-    run = Run()
+    run = record_into if record_into is not None else Run()
     runtime_settings.ROOT.set(None)
     runtime_config.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(RecordingMocks(run), project=PROJECT, stack=stack, preview=False)

@@ -121,7 +121,7 @@ def insert_wallets_and_ledger(conn: psycopg.Connection, rng: random.Random, wall
 
 def corrupt_wallet_balances(conn: psycopg.Connection, k: int) -> None:
     """k wallets whose stored balance no longer matches their ledger."""
-    conn.execute("UPDATE wallets SET balance = balance + 0.01 WHERE id IN "
+    conn.execute("UPDATE wallets SET balance = balance + 0.01, updated_at = now() WHERE id IN "
                  "(SELECT id FROM wallets ORDER BY id LIMIT %s)", [k])
 
 
@@ -150,8 +150,10 @@ def insert_fraud_alerts(conn: psycopg.Connection, rng: random.Random, n: int, at
     rows = []
     for _ in range(n):
         outcome = rng.choice(["pending", "confirmed_fraud", "false_positive", "false_positive"])
-        # reviews either well inside the 30-day window or well outside it
-        reviewed = None if outcome == "pending" else now - timedelta(days=rng.choice([1, 5, 20, 40, 90]))
+        # history: reviews well inside the 30-day window or well outside it; new rows are reviewed
+        # as they are written (reviewed_at is set at review, never back-dated)
+        days = rng.choice([1, 5, 20, 40, 90])
+        reviewed = None if outcome == "pending" else at or now - timedelta(days=days)
         rows.append((rng.randint(1, 10**6), _maybe_leak(rng, rng.choice(["low", "medium", "high", "critical"])),
                      _maybe_leak(rng, rng.choice(["v1", "v2", "v3"])),
                      _maybe_leak(rng, rng.choice(["rule_based", "ml_model", "velocity"])),

@@ -6,6 +6,7 @@ import random
 import re
 import time
 
+import pytest
 import requests
 
 from exporter.catalog import CATALOG, OTHER
@@ -13,7 +14,7 @@ from exporter.catalog import CATALOG, OTHER
 from .conftest import fast_config
 from .datagen import LEAKS, complete_pending_payments, corrupt_wallet_balances, new_rows, populate
 from .ground_truth import expected_samples
-from .scraping import business, scrape, wait_for_refreshes
+from .scraping import business, scrape, value, wait_for_refreshes
 
 LAG = 0.2
 
@@ -48,7 +49,24 @@ def test_every_metric_equals_ground_truth_after_inserts_and_status_updates(datab
     with database.connect() as conn:
         new_truth = expected_samples(conn, config)
     assert updated == 25 and new_truth != truth
-    assert business(scrape(exporter.port)) == new_truth
+    samples = business(scrape(exporter.port))
+    # the balance gauge moves with the ledger; the 5 balances changed without a ledger entry
+    # show at its next full recount (and in the reconciliation failures at once)
+    balances = {k for k in new_truth if k[0] == "wallet_balance_total"}
+    assert {k: v for k, v in samples.items() if k not in balances} == \
+        {k: v for k, v in new_truth.items() if k not in balances}
+    assert sum(new_truth[k] - samples[k] for k in balances) == pytest.approx(0.05)
+    assert samples[("wallet_balance_reconciliation_failures", frozenset())] == 5  # the first 5 wallets
+
+    for source in exporter.sources:
+        source.last_full_scan = float("-inf")  # every recount and full reconciliation due now
+    settle(exporter.port)
+    samples = scrape(exporter.port)
+    assert business(samples) == new_truth
+    assert value(samples, "business_exporter_recount_drift", metric="wallet_balance_total") == pytest.approx(0.05)
+    assert value(samples, "business_exporter_recount_drift", metric="wallet_balance_reconciliation_failures") == 0
+    assert value(samples, "business_exporter_recount_drift", metric="fraud_detection_accuracy") == 0
+    assert value(samples, "business_exporter_recount_drift", metric="payment_transactions_total") == 0
 
 
 def test_no_label_value_outside_the_allowlists(database, start_exporter):

@@ -179,8 +179,9 @@ def test_payment_failure_rate_8_percent_pages_payment_team_and_cto_3_percent_doe
 def test_reconciliation_failure_pages_at_once(stack, observer, rendered, record):
     started = time.time()
     observer.reconciliation_failure()
-    # the exporter reconciles every `interval` (scaled), then the alert holds for `for`
-    bound = (0.2 + rendered.exporter_interval("reconciliation")
+    # the exporter compares the wallets changed in each window every `interval` once they are
+    # `safety_lag` old (both scaled), then the alert holds for `for`
+    bound = (0.2 + rendered.exporter_interval("reconciliation") + rendered.exporter_safety_lag("reconciliation")
              + rendered.detection_bound("WalletBalanceInconsistency", "oncall-critical"))
     pagerduty, slack = arrivals(observer, bound + 15, ("pagerduty", "WalletBalanceInconsistency", "firing"),
                                 ("slack", "WalletBalanceInconsistency", "firing", "#critical-alerts"))

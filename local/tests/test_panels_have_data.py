@@ -22,11 +22,10 @@ RATE_INTERVAL = "5m"
 
 # (dashboard uid, panel title) -> why it has no data on one machine, per reason
 NO_LOCAL_DATA = {
-    "kube-state-metrics, node-exporter and cadvisor: no Kubernetes cluster locally": {
+    "kube-state-metrics and cadvisor: no Kubernetes cluster locally": {
         ("waqiti-infrastructure", "Nodes ready"), ("waqiti-infrastructure", "Nodes not ready"),
         ("waqiti-infrastructure", "Pods not running"), ("waqiti-infrastructure", "Container restarts (1h)"),
-        ("waqiti-infrastructure", "Node CPU utilisation"), ("waqiti-infrastructure", "Node memory utilisation"),
-        ("waqiti-infrastructure", "Node filesystem utilisation"), ("waqiti-infrastructure", "Pods by phase"),
+        ("waqiti-infrastructure", "Pods by phase"),
         ("waqiti-infrastructure", "CPU by namespace"), ("waqiti-infrastructure", "Memory by namespace"),
         ("waqiti-payment-service", "CPU by pod"), ("waqiti-payment-service", "Memory by pod"),
         ("waqiti-wallet-service", "CPU by pod"), ("waqiti-wallet-service", "Memory by pod"),

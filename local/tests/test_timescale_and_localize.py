@@ -66,3 +66,19 @@ def test_receivers_point_to_sinks_and_secrets_to_files(production, tmp_path):
     text = yaml.safe_dump(local)
     assert "/etc/alertmanager" not in text and "example.com/" not in text.replace("@example.com", "")
     assert local["route"] == config["route"] and local["inhibit_rules"] == config["inhibit_rules"]
+
+
+def test_absence_alerts_stay_for_local_jobs_only(production):
+    document = yaml.safe_load(render_rule_files(production)["scrape-jobs.yml"])
+    kept = localize.localize_rule_file(document, {"postgres-exporter", "prometheus", "alertmanager"})
+    jobs = sorted(rule["labels"]["service"] for group in kept["groups"] for rule in group["rules"])
+    assert jobs == ["alertmanager", "postgres-exporter", "prometheus"]
+    # the source document is untouched, and has the cluster's jobs too
+    assert "kube-state-metrics" in {rule["labels"]["service"] for rule in document["groups"][0]["rules"]}
+
+
+def test_the_host_machine_alerts_are_left_out_the_other_node_alerts_stay(production):
+    document = yaml.safe_load(render_rule_files(production)["nodes.yml"])
+    kept = localize.localize_rule_file(document, set())
+    alerts = {rule["alert"] for group in kept["groups"] for rule in group["rules"]}
+    assert alerts == {"NodeClockNotSynchronising", "NodeClockSkewDetected", "NodeExporterDown"}

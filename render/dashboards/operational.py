@@ -295,7 +295,9 @@ def _kubernetes_rows(settings: Settings, board: Board) -> None:
     phases = select("kube_pod_status_phase", BY_NAMESPACE)
     not_running = select("kube_pod_status_phase", BY_NAMESPACE, 'phase=~"Pending|Failed|Unknown"')
     restarts = select("kube_pod_container_status_restarts_total", BY_NAMESPACE)
-    idle_cpu = select("node_cpu_seconds_total", eq("mode", "idle"))
+    # Node series come from node-exporter, whose instance label is the node's name.
+    node_exporter = eq("job", "node-exporter")
+    idle_cpu = select("node_cpu_seconds_total", node_exporter, eq("mode", "idle"))
     filesystems = 'fstype!~"tmpfs|overlay|squashfs"'
     board.row("Kubernetes").add(
         stat_panel(
@@ -346,7 +348,7 @@ def _kubernetes_rows(settings: Settings, board: Board) -> None:
             "Share of each node's memory not available to new work.",
             units.PercentUnit,
             Query(
-                f'1 - {select("node_memory_MemAvailable_bytes")} / {select("node_memory_MemTotal_bytes")}',
+                f'1 - {select("node_memory_MemAvailable_bytes", node_exporter)} / {select("node_memory_MemTotal_bytes", node_exporter)}',
                 "{{instance}}",
             ),
             thresholds=upper_limit(RESOURCE_UTILISATION_MAX),
@@ -359,8 +361,8 @@ def _kubernetes_rows(settings: Settings, board: Board) -> None:
             "Fullest filesystem of each node (tmpfs and overlays excluded).",
             units.PercentUnit,
             Query(
-                f'max by (instance) (1 - {select("node_filesystem_avail_bytes", filesystems)}'
-                f' / {select("node_filesystem_size_bytes", filesystems)})',
+                f'max by (instance) (1 - {select("node_filesystem_avail_bytes", node_exporter, filesystems)}'
+                f' / {select("node_filesystem_size_bytes", node_exporter, filesystems)})',
                 "{{instance}}",
             ),
             thresholds=upper_limit(RESOURCE_UTILISATION_MAX),

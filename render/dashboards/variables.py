@@ -1,6 +1,7 @@
 """Template variables shared by the dashboards, and the selector helper that applies them.
 
-Every query goes through `select()`, so every series is filtered by `$cluster`. The cluster label is
+Every query goes through `select()`, so every series is filtered by `$cluster` (and every business
+series by the exporter's job). The cluster label is
 Prometheus' external label: present once data leaves the cluster (remote_write, federation), absent
 in the in-cluster Prometheus. "All" is therefore `.*`, which also matches a missing label.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as model
+
+from render import business_metrics
 
 PROMETHEUS_UID = "prometheus"  # the uid the Grafana component provisions its Prometheus datasource with
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -46,7 +49,7 @@ def cluster_variable() -> dashboard.QueryVariable:
 
 def currency_variable() -> dashboard.QueryVariable:
     return _label_variable(
-        "currency", "Currency", 'label_values(payment_transactions_total{cluster=~"$cluster"}, currency)'
+        "currency", "Currency", f"label_values({select('payment_transactions_total')}, currency)"
     )
 
 
@@ -70,7 +73,10 @@ FINISHED_PAYMENTS = 'status=~"completed|failed"'
 
 
 def select(metric: str, *matchers: str) -> str:
-    """`metric{cluster=~"$cluster", <matchers>}`: a series selector scoped to the chosen cluster."""
+    """`metric{cluster=~"$cluster", <matchers>}`: a series selector scoped to the chosen cluster.
+    A business metric is read from the exporter's job only (render/business_metrics.py)."""
+    if business_metrics.is_business_metric(metric):
+        matchers = (business_metrics.JOB_MATCHER,) + matchers
     return metric + "{" + ", ".join(('cluster=~"$cluster"',) + matchers) + "}"
 
 

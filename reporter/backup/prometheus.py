@@ -11,6 +11,7 @@ Restore: download a backup and unpack it into an empty directory, then start Pro
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -22,6 +23,8 @@ from reporter.settings import BackupSettings
 
 log = logging.getLogger(__name__)
 SOURCE = "prometheus"
+# Prometheus names a snapshot <UTC time as 20060102T150405Z>-<16 hex digits> (its API's snapshot handler).
+SNAPSHOT_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}")
 
 
 def take_snapshot(prometheus_url: str, timeout: float = 300.0) -> str:
@@ -37,9 +40,22 @@ def take_snapshot(prometheus_url: str, timeout: float = 300.0) -> str:
     return body["data"]["name"]
 
 
+def snapshot_directory(data_dir: Path, name) -> Path:
+    """The snapshot's directory, directly under <data dir>/snapshots/. The name comes from an HTTP
+    answer and the directory is removed afterwards: a name like "../wal" must never reach rmtree."""
+    if not isinstance(name, str) or not SNAPSHOT_NAME.fullmatch(name):
+        raise ValueError("Prometheus answered a snapshot name that is not of its <time>-<hex> form; "
+                         "nothing was read or removed")
+    snapshots = (Path(data_dir) / "snapshots").resolve()
+    snapshot = snapshots / name
+    if snapshot.is_symlink() or snapshot.resolve().parent != snapshots:
+        raise ValueError(f"snapshot {name} does not resolve to a directory under {snapshots}; nothing was removed")
+    return snapshot
+
+
 def backup_prometheus(client, settings: BackupSettings, prometheus_url: str, data_dir: Path) -> str:
     name = take_snapshot(prometheus_url)
-    snapshot = Path(data_dir) / "snapshots" / name
+    snapshot = snapshot_directory(data_dir, name)
     if not snapshot.is_dir():
         raise FileNotFoundError(f"snapshot {name} not found at {snapshot}: PROMETHEUS_DATA_DIR must be the "
                                 "mount of Prometheus's data volume")

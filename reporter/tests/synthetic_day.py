@@ -101,6 +101,14 @@ BUSINESS_RATES = {   # counter -> per-minute increase function of t
         lambda t: 1 if int((t - START) // 60) % 30 == 0 else 0,
     ('fraud_alerts_total', (("risk_level", "low"), ("model_version", "v3"))): lambda t: 2,
 }
+# A pod in another namespace that opted in to the kubernetes-pods job and fakes business series: the
+# report must not count them (and a label such as currency="$$" must not break it).
+SPOOF_JOB = (("job", "kubernetes-pods"), ("namespace", "attacker"), ("pod", "spoof-0"))
+SPOOF_RATES = {
+    ('revenue_total', (("source", "fees"), ("currency", "EUR"), ("direction", "credit"))): lambda t: 200_000,
+    ('payment_transactions_total', (("status", "completed"), ("currency", "$$"), ("payment_method", "card"))):
+        lambda t: 1000,
+}
 
 ALERTS = [  # (labels, active_at, first firing sample, last firing sample)
     ({"alertname": "PaymentHighErrorRate", "severity": "critical", "team": "payments", "service": "payment"},
@@ -159,11 +167,12 @@ def openmetrics() -> str:
                 for b in LE:
                     running += served(service, t).get(status, {}).get(b, 0)
                     cumulative[b] += running
-    for (name, pairs), rate in BUSINESS_RATES.items():
-        value = 0.0
-        for t in minutes():
-            add(name, (("job", "waqiti-business-metrics-exporter"), *pairs), t, value)
-            value += rate(t)
+    for job, rates in ((("job", "waqiti-business-metrics-exporter"),), BUSINESS_RATES), (SPOOF_JOB, SPOOF_RATES):
+        for (name, pairs), rate in rates.items():
+            value = 0.0
+            for t in minutes():
+                add(name, (*job, *pairs), t, value)
+                value += rate(t)
     for labels, active_at, first, last in ALERTS:
         for t in minutes():
             if active_at <= t <= last:

@@ -166,6 +166,23 @@ def test_inhibitions(alertmanager):
     }
 
 
+def test_a_job_that_is_gone_mutes_its_target_down_only(alertmanager):
+    start, _ = alertmanager
+    url = start()
+    post(
+        url,
+        A("ScrapeJobDown", "warning", "platform", "kafka-exporter", job="kafka-exporter"),
+        A("TargetDown", "warning", "sre", "kafka-exporter", job="kafka-exporter"),
+        A("TargetDown", "warning", "sre", "redis-exporter", job="redis-exporter"),
+    )
+    time.sleep(0.5)
+    assert muted(url) == {
+        "ScrapeJobDown/kafka-exporter/": False,
+        "TargetDown/kafka-exporter/": True,
+        "TargetDown/redis-exporter/": False,
+    }
+
+
 def test_a_silence_acknowledges_and_stops_the_escalation(alertmanager):
     start, sink = alertmanager
     url = start(scale_timings=True)  # level 2 and SMS after 2s (5m), level 3 after 4s (15m)
