@@ -7,7 +7,7 @@ resend delay) but with 1s scrape and evaluation intervals, then repeats the paym
 local/tests/test_drills.py: take both payment pods down, time until PagerDuty and Slack
 #critical-alerts have the page at the sinks, recover, wait for the resolved notifications and for
 Alertmanager to drop the emptied group (so that each drill pays group_wait afresh, as a new incident
-does). The bound is the drills' own (local/tests/conftest.py: Rendered.detection_bound).
+does). The bound is the drills' own (local/rendered.py: Rendered.detection_bound).
 Prints a Markdown section; `--write` replaces `## Detection latency` in bench/RESULTS.md.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from bench.results import replace_section  # noqa: E402
 from local.observe import Observer, first  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
-from local.tests.conftest import Rendered  # noqa: E402
+from local.rendered import Rendered  # noqa: E402
 
 ALERT, RECEIVER = "PaymentServiceDown", "oncall-critical"
 INTERVALS = "1s"

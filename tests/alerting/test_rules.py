@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from tests.alerting.conftest import ROOT, STACKS, require, run, settings_for
-from render.rules import RUNBOOKS_DIR, iter_alerts, runbook_url
+from model.urls import runbook_url
+from render.rules import RUNBOOKS_DIR, iter_alerts
 from render.slo import SloSpecError, load_slo_spec
 
 UNIT_TESTS = sorted((ROOT / "configs" / "prometheus" / "tests").glob("*.yml"))
