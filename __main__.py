@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.settings import load
+from model.settings import load
 from components.stack import MonitoringStack
 
 stack = MonitoringStack("waqiti-monitoring", load())

@@ -10,7 +10,7 @@ recover, wait for both resolved notifications, then start the next outage. The f
 first incident; every later one is a recurrence of the same alert within Prometheus's 15 minutes of
 resolved-alert retention, half of them right after the resolved page and half 30s later (after
 Alertmanager's group maintenance). local/timeline.py timestamps each side of every drill.
-The bound is the drills' own (local/tests/conftest.py: Rendered.detection_bound): scrape + `for` +
+The bound is the drills' own (local/rendered.py: Rendered.detection_bound): scrape + `for` +
 evaluation + group_wait, no resend term; delivery is allowed DELIVERY_SLACK on top.
 Prints a Markdown section; `--write` replaces `## Detection latency` in bench/RESULTS.md.
 """
@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 from bench.results import replace_section  # noqa: E402
 from local.observe import Observer, first  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
-from local.tests.conftest import DELIVERY_SLACK, Rendered  # noqa: E402
+from local.rendered import Rendered  # noqa: E402
+from local.tests.conftest import DELIVERY_SLACK  # noqa: E402
 from local.timeline import Timeline  # noqa: E402
 from testsupport.pinned_tools import projects  # noqa: E402
 

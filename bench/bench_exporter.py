@@ -1,12 +1,15 @@
 """Benchmark of the business metrics exporter against query-exporter (not a test).
 
     .venv/bin/python bench/bench_exporter.py [--sizes 1000000,10000000] [--skip-query-exporter]
+                                             [--data-root DIR [--generate-only]] [--write]
 
-Seeds a throwaway PostgreSQL 15 with N payments (and proportional events, ledger, wallets, users,
-fees, revenue and fraud rows, written server-side with generate_series), then for each size:
-  * starts the exporter (`python -m exporter`, its own process) and measures the time to seed, its
-    RSS, /metrics latency under 10 concurrent scrapers, and the database time of one steady-state
-    refresh after 1,000 new payments (from pg_stat_statements, per statement: total / calls);
+Seeds a PostgreSQL 15 with N payments (and proportional events, ledger, wallets, users, fees,
+revenue with reversals and fraud rows, written server-side with generate_series; kept per size
+under --data-root for the next run), then for each size:
+  * starts the exporter (`python -m exporter`, its own process) and measures its start-up (wall
+    and DB time), RSS, /metrics latency under 10 concurrent scrapers, the database time of one
+    steady round of every metric after 1,000 new payments (from pg_stat_statements, per
+    statement: total / calls), and the recount drift after every metric was recounted once;
   * does the same for query-exporter (PyPI, in bench/.venv-query-exporter) configured with
     equivalent queries: full aggregates each interval, which is how it has to be used.
 Prints a Markdown section; `--write` replaces the `## Business metrics exporter` section of

@@ -14,17 +14,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
-from components.settings import AlertmanagerSettings
+from model.endpoints import ALERTMANAGER, ALERTMANAGER_CLUSTER_PORT as CLUSTER_PORT, CONFIG_RELOADER_PORT
+from model.settings import AlertmanagerSettings
 
-NAME = "alertmanager"
+NAME = ALERTMANAGER.name
 COMPONENT = "alertmanager"
-HEADLESS = f"{NAME}-headless"
-WEB_PORT = 9093
-CLUSTER_PORT = 9094
-RELOADER_PORT = 9533
-CONFIG_DIR = "/etc/alertmanager/config"
-TEMPLATES_DIR = "/etc/alertmanager/templates"
-SECRETS_DIR = "/etc/alertmanager/secrets"
+HEADLESS = ALERTMANAGER.headless
+WEB_PORT = ALERTMANAGER.port
+CONFIG_DIR, TEMPLATES_DIR, SECRETS_DIR, DATA_DIR = (ALERTMANAGER.dirs[role] for role in ("config", "templates", "secrets", "data"))
 AWS_CREDENTIALS = "aws-credentials"
 
 
@@ -40,7 +37,7 @@ class AlertmanagerArgs:
 
 
 def peer_addresses(namespace: str, replicas: int) -> list[str]:
-    return [f"{NAME}-{index}.{HEADLESS}.{namespace}.svc:{CLUSTER_PORT}" for index in range(replicas)]
+    return [ALERTMANAGER.pod_address(index, namespace, CLUSTER_PORT) for index in range(replicas)]
 
 
 class Alertmanager(pulumi.ComponentResource):
@@ -68,7 +65,7 @@ class Alertmanager(pulumi.ComponentResource):
 
         clustered = settings.replicas > 1
         cluster_args = (
-            [f"--cluster.listen-address=:{CLUSTER_PORT}", "--cluster.advertise-address=$(POD_IP):9094"]
+            [f"--cluster.listen-address=:{CLUSTER_PORT}", f"--cluster.advertise-address=$(POD_IP):{CLUSTER_PORT}"]
             + [f"--cluster.peer={peer}" for peer in peer_addresses(args.namespace, settings.replicas)]
             if clustered
             else ["--cluster.listen-address="]  # a single instance gossips with nobody
@@ -78,7 +75,7 @@ class Alertmanager(pulumi.ComponentResource):
             # SNS signs with AWS keys that Alertmanager reads through the AWS SDK: from a credentials
             # file in the mounted Secret here, else from the pod's IAM role.
             env.append(k8s.core.v1.EnvVarArgs(name="AWS_SHARED_CREDENTIALS_FILE", value=f"{SECRETS_DIR}/{AWS_CREDENTIALS}"))
-        ports = [k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)]
+        ports = [k8s.core.v1.ContainerPortArgs(name=ALERTMANAGER.port_name, container_port=WEB_PORT)]
         if clustered:
             ports += [
                 k8s.core.v1.ContainerPortArgs(name="mesh-tcp", container_port=CLUSTER_PORT, protocol="TCP"),
@@ -89,7 +86,7 @@ class Alertmanager(pulumi.ComponentResource):
             settings.image,
             args=[
                 f"--config.file={CONFIG_DIR}/alertmanager.yml",
-                "--storage.path=/alertmanager",
+                f"--storage.path={DATA_DIR}",
                 f"--web.listen-address=:{WEB_PORT}",
                 f"--web.external-url=https://{settings.host}/",
                 "--web.route-prefix=/",
@@ -102,17 +99,17 @@ class Alertmanager(pulumi.ComponentResource):
                 kube.mount("config", CONFIG_DIR),
                 kube.mount("templates", TEMPLATES_DIR),
                 kube.mount("secrets", SECRETS_DIR),
-                kube.mount("data", "/alertmanager", read_only=False),
+                kube.mount("data", DATA_DIR, read_only=False),
             ],
             resources=kube.resources_of(settings),
-            liveness_probe=kube.http_probe("/-/healthy", "web"),
-            readiness_probe=kube.http_probe("/-/ready", "web", initial_delay=3, period=5, failure_threshold=3),
+            liveness_probe=kube.http_probe("/-/healthy", ALERTMANAGER.port_name),
+            readiness_probe=kube.http_probe("/-/ready", ALERTMANAGER.port_name, initial_delay=3, period=5, failure_threshold=3),
         )
         reloader = kube.config_reloader(
             args.config_reloader_image,
             {"config": CONFIG_DIR, "templates": TEMPLATES_DIR},
             f"http://127.0.0.1:{WEB_PORT}/-/reload",
-            RELOADER_PORT,
+            CONFIG_RELOADER_PORT,
         )
         volumes = [
             kube.config_map_volume("config", f"{NAME}-config", config_files),
@@ -125,7 +122,7 @@ class Alertmanager(pulumi.ComponentResource):
             ),
             kube.secret_volume("secrets", f"{NAME}-secrets", sorted(secret_files)),
         ]
-        web = [kube.port("web", WEB_PORT)]
+        web = [kube.port(ALERTMANAGER.port_name, WEB_PORT)]
         mesh = [kube.port("mesh-tcp", CLUSTER_PORT), kube.port("mesh-udp", CLUSTER_PORT, "UDP")] if clustered else []
         # Peers must find each other before they are ready: gossip is how they become ready.
         self.headless_service = kube.service(HEADLESS, COMPONENT, args.namespace, web + mesh, child, selects=NAME, headless=True, publish_not_ready=True)

@@ -8,13 +8,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
-from components.settings import ExporterSettings
+from model.endpoints import EXPORTER
+from model.settings import ExporterSettings
 
-NAME = "business-metrics-exporter"
+NAME = EXPORTER.name
 COMPONENT = "business-metrics"
-PORT = 9450
-CONFIG_DIR = "/etc/exporter"
-SECRETS_DIR = "/etc/exporter/secrets"
+PORT = EXPORTER.port
+CONFIG_DIR, SECRETS_DIR = EXPORTER.dirs["config"], EXPORTER.dirs["secrets"]
 
 
 @dataclass
@@ -59,12 +59,12 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
             settings.image,
             args=["--config", f"{CONFIG_DIR}/config.yml", "--listen", f"0.0.0.0:{PORT}"],
             env=env,
-            ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=PORT)],
+            ports=[k8s.core.v1.ContainerPortArgs(name=EXPORTER.port_name, container_port=PORT)],
             volume_mounts=[kube.mount("config", CONFIG_DIR), kube.mount("secrets", SECRETS_DIR), kube.mount("tmp", "/tmp", read_only=False)],
             resources=kube.resources_of(settings),
-            liveness_probe=kube.http_probe("/healthz", "metrics"),
+            liveness_probe=kube.http_probe("/healthz", EXPORTER.port_name),
             # Ready means serving: a database outage must stay visible in its metrics, not hide the target.
-            readiness_probe=kube.http_probe("/readyz", "metrics", initial_delay=3, period=5, failure_threshold=3),
+            readiness_probe=kube.http_probe("/readyz", EXPORTER.port_name, initial_delay=3, period=5, failure_threshold=3),
         )
         self.deployment = k8s.apps.v1.Deployment(
             NAME,
@@ -87,5 +87,5 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),
         )
         # The scrape job `waqiti-business-metrics-exporter` finds this Service by name and port name.
-        self.service = kube.service(NAME, COMPONENT, namespace, [kube.port("metrics", PORT)], child)
+        self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(EXPORTER.port_name, PORT)], child)
         self.register_outputs({})

@@ -11,12 +11,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
-from components.settings import Settings
+from model.endpoints import GRAFANA, GRAFANA_RENDERER
+from model.settings import Settings
 from render import grafana_provisioning as files
 
-NAME = "grafana"
+NAME = GRAFANA.name
 COMPONENT = "grafana"
-RENDERER = "grafana-image-renderer"
+RENDERER = GRAFANA_RENDERER.name
 
 
 @dataclass
@@ -86,12 +87,12 @@ class Grafana(pulumi.ComponentResource):
             kube.empty_dir("tmp", "512Mi"),
         ] + [kube.config_map_volume(f"dashboards-{folder}", f"{NAME}-dashboards-{folder}", dashboards) for folder, dashboards in sorted(args.dashboards.items())]
         mounts = [
-            kube.mount("config", files.CONFIG_DIR),
-            kube.mount("provisioning", files.PROVISIONING_DIR),
-            kube.mount("secrets", files.SECRETS_DIR),
-            kube.mount("data", files.DATA_DIR, read_only=False),
+            kube.mount("config", GRAFANA.dirs["config"]),
+            kube.mount("provisioning", GRAFANA.dirs["provisioning"]),
+            kube.mount("secrets", GRAFANA.dirs["secrets"]),
+            kube.mount("data", GRAFANA.dirs["data"], read_only=False),
             kube.mount("tmp", "/tmp", read_only=False),
-        ] + [kube.mount(f"dashboards-{folder}", f"{files.DASHBOARDS_DIR}/{folder}") for folder in sorted(args.dashboards)]
+        ] + [kube.mount(f"dashboards-{folder}", GRAFANA.path("dashboards", folder)) for folder in sorted(args.dashboards)]
 
         # grafana.ini and datasources are read at start only: their digest on the pod template rolls
         # the pods when they change. Dashboards are not in it: Grafana re-reads those files itself.
@@ -99,12 +100,12 @@ class Grafana(pulumi.ComponentResource):
         container = kube.container(
             "grafana",
             grafana.image,
-            env=[k8s.core.v1.EnvVarArgs(name="GF_PATHS_CONFIG", value=f"{files.CONFIG_DIR}/grafana.ini")],
-            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=files.PORT)],
+            env=[k8s.core.v1.EnvVarArgs(name="GF_PATHS_CONFIG", value=GRAFANA.path("config", "grafana.ini"))],
+            ports=[k8s.core.v1.ContainerPortArgs(name=GRAFANA.port_name, container_port=GRAFANA.port)],
             volume_mounts=mounts,
             resources=kube.resources_of(grafana),
-            liveness_probe=kube.http_probe("/api/health", "http", initial_delay=30),
-            readiness_probe=kube.http_probe("/api/health", "http", initial_delay=5, period=5, failure_threshold=3),
+            liveness_probe=kube.http_probe("/api/health", GRAFANA.port_name, initial_delay=30),
+            readiness_probe=kube.http_probe("/api/health", GRAFANA.port_name, initial_delay=5, period=5, failure_threshold=3),
         )
         self.deployment = k8s.apps.v1.Deployment(
             NAME,
@@ -118,13 +119,13 @@ class Grafana(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.provisioning, self.secrets]),
         )
-        self.service = kube.service(NAME, COMPONENT, namespace, [kube.port("http", files.PORT)], child)
+        self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(GRAFANA.port_name, GRAFANA.port)], child)
         self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, namespace, grafana.replicas, child)
 
         self.renderer = self.renderer_service = None
         if grafana.image_renderer_enabled:
             self.renderer = self._renderer(settings, namespace, child)
-            self.renderer_service = kube.service(RENDERER, COMPONENT, namespace, [kube.port("http", files.RENDERER_PORT)], child)
+            self.renderer_service = kube.service(RENDERER, COMPONENT, namespace, [kube.port(GRAFANA_RENDERER.port_name, GRAFANA_RENDERER.port)], child)
         self.url = pulumi.Output.concat("https://", grafana.host)
         self.register_outputs({"url": self.url})
 
@@ -134,16 +135,16 @@ class Grafana(pulumi.ComponentResource):
             "renderer",
             settings.grafana.renderer_image,
             env=[
-                k8s.core.v1.EnvVarArgs(name="HTTP_PORT", value=str(files.RENDERER_PORT)),
+                k8s.core.v1.EnvVarArgs(name="HTTP_PORT", value=str(GRAFANA_RENDERER.port)),
                 kube.env_from_secret("AUTH_TOKEN", f"{NAME}-secrets", "renderer-token"),
                 # Chromium writes its profile under HOME: the only writable place is /tmp.
                 k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp"),
             ],
-            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=files.RENDERER_PORT)],
+            ports=[k8s.core.v1.ContainerPortArgs(name=GRAFANA_RENDERER.port_name, container_port=GRAFANA_RENDERER.port)],
             volume_mounts=[kube.mount("tmp", "/tmp", read_only=False)],
             resources=kube.resources("100m", "1000m", "256Mi", "1Gi"),
-            liveness_probe=kube.http_probe("/", "http"),
-            readiness_probe=kube.http_probe("/", "http", initial_delay=3, period=10, failure_threshold=3),
+            liveness_probe=kube.http_probe("/", GRAFANA_RENDERER.port_name),
+            readiness_probe=kube.http_probe("/", GRAFANA_RENDERER.port_name, initial_delay=3, period=10, failure_threshold=3),
         )
         return k8s.apps.v1.Deployment(
             RENDERER,

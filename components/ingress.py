@@ -16,7 +16,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
-from components.settings import Settings
+from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS, Server
+from model.settings import Settings
+from model.urls import public_url
 
 COMPONENT = "ingress"
 BASIC_AUTH_SECRET = "ingress-basic-auth"
@@ -32,11 +34,15 @@ class Route:
     blocked_paths: tuple[str, ...] = ()
 
 
+def _route(host: str, server: Server, blocked_paths: tuple[str, ...] = ()) -> Route:
+    return Route(host, server.name, server.port, blocked_paths)
+
+
 def routes(settings: Settings) -> dict[str, Route]:
     return {
-        "grafana": Route(settings.grafana.host, "grafana", 3000),
-        "prometheus": Route(settings.prometheus.host, "prometheus", 9090, ("/-/", "/api/v1/admin/")),
-        "alertmanager": Route(settings.alertmanager.host, "alertmanager", 9093, ("/-/",)),
+        "grafana": _route(settings.grafana.host, GRAFANA),
+        "prometheus": _route(settings.prometheus.host, PROMETHEUS, ("/-/", "/api/v1/admin/")),
+        "alertmanager": _route(settings.alertmanager.host, ALERTMANAGER, ("/-/",)),
     }
 
 
@@ -51,10 +57,6 @@ def htpasswd_line(user: str, password: str) -> str:
     # The 22nd salt character carries only 2 bits; bcrypt wants it from ".Oeu".
     salt = f"$2b$12${salt_chars[:21]}{'.Oeu'[digest[21] % 4]}".encode()
     return f"{user}:{bcrypt.hashpw(password.encode(), salt).decode()}"
-
-
-def scheme(settings: Settings) -> str:
-    return "http" if settings.ingress.tls_mode == "none" else "https"
 
 
 class MonitoringIngress(pulumi.ComponentResource):
@@ -106,7 +108,7 @@ class MonitoringIngress(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            self.urls[target] = pulumi.Output.from_input(f"{scheme(settings)}://{route.host}")
+            self.urls[target] = pulumi.Output.from_input(public_url(settings, route.host))
         self.register_outputs({f"{target}_url": url for target, url in self.urls.items()})
 
     @staticmethod

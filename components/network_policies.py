@@ -14,7 +14,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
-from components.settings import Settings
+from model.endpoints import (
+    ALERTMANAGER,
+    ALERTMANAGER_CLUSTER_PORT,
+    API_SERVER_PORTS,
+    DNS_PORT,
+    EXPORTER,
+    GRAFANA,
+    GRAFANA_RENDERER,
+    HTTPS_PORT,
+    KUBELET_PORT,
+    PROMETHEUS,
+)
+from model.settings import Settings
 
 COMPONENT = "network-policy"
 ANYWHERE = "0.0.0.0/0"
@@ -71,7 +83,11 @@ def url_port(url: str) -> int:
     """The port a URL connects to: a long-term store inside the cluster (Mimir on 8080, Thanos
     receive on 19291) or behind an https endpoint (443)."""
     parts = urlsplit(url)
-    return parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.port or (HTTPS_PORT if parts.scheme == "https" else 80)
+
+
+def gossip() -> tuple[tuple[int, str], ...]:
+    return ((ALERTMANAGER_CLUSTER_PORT, "TCP"), (ALERTMANAGER_CLUSTER_PORT, "UDP"))
 
 
 def flows(settings: Settings) -> dict[str, Policy]:
@@ -79,15 +95,16 @@ def flows(settings: Settings) -> dict[str, Policy]:
     ingress_controller = Peer(namespace=settings.ingress.controller_namespace)
     all_namespaces = Peer(namespace="*")
     anywhere = Peer(cidr=ANYWHERE)
-    prometheus, grafana, alertmanager = Peer(pods="prometheus"), Peer(pods="grafana"), Peer(pods="alertmanager")
+    prometheus, grafana, alertmanager = Peer(pods=PROMETHEUS.name), Peer(pods=GRAFANA.name), Peer(pods=ALERTMANAGER.name)
+    renderer = Peer(pods=GRAFANA_RENDERER.name)
     sla_reporter = Peer(pods="sla-reporter")
     api_servers = tuple(Peer(cidr=cidr) for cidr in settings.network.api_server_cidrs)
     grafana_settings, reporting = settings.grafana, settings.reporting
     grafana_backup = (sla_reporter,) if reporting.enabled and reporting.grafana_backup_enabled else ()
 
     grafana_egress = [
-        Rule((prometheus,), tcp(9090)),
-        Rule((alertmanager,), tcp(9093)),
+        Rule((prometheus,), tcp(PROMETHEUS.port)),
+        Rule((alertmanager,), tcp(ALERTMANAGER.port)),
         Rule((anywhere,), tcp(smtp_port(settings))),
     ]
     if grafana_settings.database_host:
@@ -95,35 +112,35 @@ def flows(settings: Settings) -> dict[str, Policy]:
     if grafana_settings.redis_address:
         grafana_egress.append(Rule((all_namespaces, anywhere), tcp(int(grafana_settings.redis_address.rpartition(":")[2] or 6379))))
     if grafana_settings.image_renderer_enabled:
-        grafana_egress.append(Rule((Peer(pods="grafana-image-renderer"),), tcp(8081)))
+        grafana_egress.append(Rule((renderer,), tcp(GRAFANA_RENDERER.port)))
 
     policies = {
-        "prometheus": Policy(
-            ingress=[Rule((ingress_controller, grafana, prometheus, sla_reporter), tcp(9090))],
+        PROMETHEUS.name: Policy(
+            ingress=[Rule((ingress_controller, grafana, prometheus, sla_reporter), tcp(PROMETHEUS.port))],
             egress=[
                 # Scrape targets live in every namespace, on whatever port they expose.
                 Rule((all_namespaces,)),
-                Rule((anywhere,), tcp(10250)),  # kubelets and cAdvisor, on the nodes' own addresses
-                Rule(api_servers, tcp(443, 6443)),
-                Rule((alertmanager,), tcp(9093)),
+                Rule((anywhere,), tcp(KUBELET_PORT)),
+                Rule(api_servers, tcp(*API_SERVER_PORTS)),
+                Rule((alertmanager,), tcp(ALERTMANAGER.port)),
             ]
             + ([Rule((all_namespaces, anywhere), tcp(url_port(settings.prometheus.remote_write_url)))]
                if settings.prometheus.remote_write_url else []),
         ),
-        "alertmanager": Policy(
+        ALERTMANAGER.name: Policy(
             ingress=[
-                Rule((ingress_controller, prometheus, grafana, sla_reporter), tcp(9093)),
-                Rule((alertmanager,), ((9094, "TCP"), (9094, "UDP"))),
+                Rule((ingress_controller, prometheus, grafana, sla_reporter), tcp(ALERTMANAGER.port)),
+                Rule((alertmanager,), gossip()),
             ],
             egress=[
-                Rule((alertmanager,), ((9094, "TCP"), (9094, "UDP"))),
+                Rule((alertmanager,), gossip()),
                 # PagerDuty, Slack, SNS, status page and remediation webhooks, and the mail relay.
-                Rule((anywhere,), tcp(443, smtp_port(settings))),
+                Rule((anywhere,), tcp(HTTPS_PORT, smtp_port(settings))),
             ],
         ),
-        "grafana": Policy(ingress=[Rule((ingress_controller, prometheus, Peer(pods="grafana-image-renderer")) + grafana_backup, tcp(3000))], egress=grafana_egress),
-        "business-metrics-exporter": Policy(
-            ingress=[Rule((prometheus,), tcp(9450))],
+        GRAFANA.name: Policy(ingress=[Rule((ingress_controller, prometheus, renderer) + grafana_backup, tcp(GRAFANA.port))], egress=grafana_egress),
+        EXPORTER.name: Policy(
+            ingress=[Rule((prometheus,), tcp(EXPORTER.port))],
             egress=[Rule((all_namespaces, anywhere), tcp(settings.exporter.database_port))],
         ),
     }
@@ -132,14 +149,14 @@ def flows(settings: Settings) -> dict[str, Policy]:
         # (silences), Grafana (its export), S3 and STS on 443, the mail relay. Nothing reaches them.
         policies["sla-reporter"] = Policy(
             egress=[
-                Rule((prometheus,), tcp(9090)),
-                Rule((alertmanager,), tcp(9093)),
-                Rule((anywhere,), tcp(443, smtp_port(settings))),
+                Rule((prometheus,), tcp(PROMETHEUS.port)),
+                Rule((alertmanager,), tcp(ALERTMANAGER.port)),
+                Rule((anywhere,), tcp(HTTPS_PORT, smtp_port(settings))),
             ]
-            + ([Rule((grafana,), tcp(3000))] if grafana_backup else [])
+            + ([Rule((grafana,), tcp(GRAFANA.port))] if grafana_backup else [])
         )
     if grafana_settings.image_renderer_enabled:
-        policies["grafana-image-renderer"] = Policy(ingress=[Rule((grafana,), tcp(8081))], egress=[Rule((grafana,), tcp(3000))])
+        policies[GRAFANA_RENDERER.name] = Policy(ingress=[Rule((grafana,), tcp(GRAFANA_RENDERER.port))], egress=[Rule((grafana,), tcp(GRAFANA.port))])
     return policies
 
 
@@ -154,7 +171,7 @@ class NetworkPolicies(pulumi.ComponentResource):
     allow_dns: k8s.networking.v1.NetworkPolicy
     workloads: dict[str, k8s.networking.v1.NetworkPolicy]
 
-    def __init__(self, name: str, settings: Settings, namespace: str, extra: Optional[dict[str, Policy]] = None, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, settings: Settings, namespace: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:NetworkPolicies", name, None, opts)
         child = kube.child(self)
         self.default_deny = k8s.networking.v1.NetworkPolicy(
@@ -170,12 +187,12 @@ class NetworkPolicies(pulumi.ComponentResource):
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Egress"],
-                egress=_rules([Rule((dns,), ((53, "UDP"), (53, "TCP")))], "egress"),
+                egress=_rules([Rule((dns,), ((DNS_PORT, "UDP"), (DNS_PORT, "TCP")))], "egress"),
             ),
             opts=child,
         )
         self.workloads = {}
-        for workload, policy in sorted({**flows(settings), **(extra or {})}.items()):
+        for workload, policy in sorted(flows(settings).items()):
             policy_name = f"allow-{workload}"
             self.workloads[workload] = k8s.networking.v1.NetworkPolicy(
                 policy_name,

@@ -9,14 +9,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
-from components.settings import PrometheusSettings
-from render.prometheus_config import REMOTE_WRITE_PASSWORD_FILE, RULES_DIR, SECRETS_DIR, WEB_PORT
+from model.endpoints import CONFIG_RELOADER_PORT, PROMETHEUS
+from model.settings import PrometheusSettings
+from render.prometheus_config import REMOTE_WRITE_PASSWORD
 
-NAME = "prometheus"
+NAME = PROMETHEUS.name
 COMPONENT = "prometheus"
-HEADLESS = f"{NAME}-headless"
-CONFIG_DIR = "/etc/prometheus/config"
-RELOADER_PORT = 9533
+HEADLESS = PROMETHEUS.headless
+WEB_PORT = PROMETHEUS.port
+CONFIG_DIR, RULES_DIR, SECRETS_DIR, DATA_DIR = (PROMETHEUS.dirs[role] for role in ("config", "rules", "secrets", "data"))
 
 
 @dataclass
@@ -54,12 +55,11 @@ class Prometheus(pulumi.ComponentResource):
             kube.config_map_volume("rules", f"{NAME}-rules", args.rule_files),
             kube.empty_dir("tmp", "64Mi"),
         ]
-        mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", "/prometheus", read_only=False), kube.mount("tmp", "/tmp", read_only=False)]
+        mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", DATA_DIR, read_only=False), kube.mount("tmp", "/tmp", read_only=False)]
         self.secrets = None
         if args.remote_write_password is not None:
-            secret_key = REMOTE_WRITE_PASSWORD_FILE.rsplit("/", 1)[1]
-            self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, {secret_key: args.remote_write_password}, child, label_name=NAME)
-            volumes.append(kube.secret_volume("secrets", f"{NAME}-secrets", [secret_key]))
+            self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, {REMOTE_WRITE_PASSWORD: args.remote_write_password}, child, label_name=NAME)
+            volumes.append(kube.secret_volume("secrets", f"{NAME}-secrets", [REMOTE_WRITE_PASSWORD]))
             mounts.append(kube.mount("secrets", SECRETS_DIR))
 
         prometheus = kube.container(
@@ -67,7 +67,7 @@ class Prometheus(pulumi.ComponentResource):
             settings.image,
             args=[
                 f"--config.file={CONFIG_DIR}/prometheus.yml",
-                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.path={DATA_DIR}",
                 f"--storage.tsdb.retention.time={settings.retention}",
                 f"--storage.tsdb.retention.size={settings.retention_size}",
                 f"--query.max-concurrency={settings.max_concurrent_queries}",
@@ -81,22 +81,22 @@ class Prometheus(pulumi.ComponentResource):
                 "--web.enable-admin-api",
             ],
             env=[kube.env_from_field("POD_NAME", "metadata.name")],
-            ports=[k8s.core.v1.ContainerPortArgs(name="web", container_port=WEB_PORT)],
+            ports=[k8s.core.v1.ContainerPortArgs(name=PROMETHEUS.port_name, container_port=WEB_PORT)],
             volume_mounts=mounts,
             resources=kube.resources_of(settings),
             # Replaying a large WAL takes minutes: a startup probe keeps liveness from killing it meanwhile.
-            startup_probe=kube.http_probe("/-/ready", "web", initial_delay=10, period=15, failure_threshold=60),
-            liveness_probe=kube.http_probe("/-/healthy", "web", initial_delay=0),
-            readiness_probe=kube.http_probe("/-/ready", "web", initial_delay=0, period=5, failure_threshold=3),
+            startup_probe=kube.http_probe("/-/ready", PROMETHEUS.port_name, initial_delay=10, period=15, failure_threshold=60),
+            liveness_probe=kube.http_probe("/-/healthy", PROMETHEUS.port_name, initial_delay=0),
+            readiness_probe=kube.http_probe("/-/ready", PROMETHEUS.port_name, initial_delay=0, period=5, failure_threshold=3),
         )
         reloader = kube.config_reloader(
             args.config_reloader_image,
             {"config": CONFIG_DIR, "rules": RULES_DIR},
             f"http://127.0.0.1:{WEB_PORT}/-/reload",
-            RELOADER_PORT,
+            CONFIG_RELOADER_PORT,
         )
 
-        web = [kube.port("web", WEB_PORT)]
+        web = [kube.port(PROMETHEUS.port_name, WEB_PORT)]
         self.headless_service = kube.service(HEADLESS, COMPONENT, args.namespace, web, child, selects=NAME, headless=True)
         # ClientIP affinity: the same replica answers a dashboard's successive queries.
         self.service = kube.service(NAME, COMPONENT, args.namespace, web, child, session_affinity="ClientIP")

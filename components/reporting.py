@@ -14,22 +14,21 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import alertmanager, grafana, k8s as kube, prometheus
+from components import k8s as kube
 from components.network_policies import smtp_port
-from components.settings import Settings
-from render import grafana_provisioning
-from render.prometheus_config import WEB_PORT as PROMETHEUS_PORT
+from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS
+from model.settings import Settings
 
 NAME = "sla-reporter"
 COMPONENT = "sla-reporting"
 SECRETS_DIR = "/etc/sla-reporter/secrets"
 SMTP_PASSWORD = "smtp-password"
 GRAFANA_TOKEN = "grafana-token"
-PROMETHEUS_DATA_DIR = "/prometheus"
+PROMETHEUS_DATA_DIR = PROMETHEUS.dirs["data"]
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 # The one Prometheus replica whose data volume the backup mounts (the StatefulSet's first claim).
-PROMETHEUS_POD = f"{prometheus.NAME}-0"
+PROMETHEUS_POD = f"{PROMETHEUS.name}-0"
 PROMETHEUS_CLAIM = f"data-{PROMETHEUS_POD}"
 
 HOUR = 3600
@@ -68,12 +67,12 @@ def smtp_security(settings: Settings) -> str:
 
 def service_urls(namespace: str) -> dict[str, str]:
     return {
-        "prometheus": f"http://{prometheus.NAME}.{namespace}.svc:{PROMETHEUS_PORT}",
+        "prometheus": PROMETHEUS.url(namespace),
         # The snapshot lands on the volume of the replica that takes it, so the backup talks to
         # prometheus-0 itself (its headless DNS name), not to the Service that balances replicas.
-        "prometheus-0": f"http://{PROMETHEUS_POD}.{prometheus.HEADLESS}.{namespace}.svc:{PROMETHEUS_PORT}",
-        "alertmanager": f"http://{alertmanager.NAME}.{namespace}.svc:{alertmanager.WEB_PORT}",
-        "grafana": f"http://{grafana.NAME}.{namespace}.svc:{grafana_provisioning.PORT}",
+        "prometheus-0": "http://" + PROMETHEUS.pod_address(0, namespace),
+        "alertmanager": ALERTMANAGER.url(namespace),
+        "grafana": GRAFANA.url(namespace),
     }
 
 

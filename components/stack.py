@@ -15,7 +15,7 @@ from components.passwords import configured_or_generated
 from components.prometheus import Prometheus, PrometheusArgs
 from components.rbac import PrometheusRbac
 from components.reporting import SlaReporting, SlaReportingArgs
-from components.settings import StackConfig
+from model.settings import StackConfig
 from render.alertmanager_config import SECRET_FILES
 from render.content import render_content
 

@@ -17,14 +17,14 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import re
-
-from render.alertmanager_config import SECRETS_DIR as AM_SECRETS_DIR
-from render.alertmanager_config import TEMPLATES_DIR as AM_TEMPLATES_DIR
+from model.endpoints import ALERTMANAGER
 from render.job_absence import ALERT as JOB_ABSENT_ALERT
+
+AM_SECRETS_DIR, AM_TEMPLATES_DIR = ALERTMANAGER.dirs["secrets"], ALERTMANAGER.dirs["templates"]
 
 
 @dataclass(frozen=True)

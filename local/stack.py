@@ -26,6 +26,8 @@ import yaml
 
 from local import exporter_image, localize, timescale
 from local.localize import Sinks, Target, endpoint_meta
+from model.endpoints import ALERTMANAGER, EXPORTER, PROMETHEUS
+from model.yamltext import dump_yaml
 from testsupport.alertmanager import AlertmanagerServer
 from testsupport.ports import free_port
 from testsupport.postgres import PostgresServer
@@ -48,10 +50,6 @@ def write_secret(path: Path, value: str) -> None:
     """As the Secret is mounted in the cluster: exactly the value, no trailing newline."""
     path.write_text(value)
     path.chmod(0o600)
-
-
-def yaml_dump(document) -> str:
-    return yaml.safe_dump(document, sort_keys=False, width=120)
 
 
 @dataclass
@@ -243,7 +241,7 @@ class LocalStack:
     def _start_exporter(self) -> None:
         config = yaml.safe_load((self.build_dir / "exporter" / "config.yml").read_text())
         config_path = self.run_dir / "exporter-config.yml"
-        config_path.write_text(yaml_dump(timescale.scale_exporter_config(config, self.time_scale)))
+        config_path.write_text(dump_yaml(timescale.scale_exporter_config(config, self.time_scale)))
         env = self._exporter_env()
         reader = env["PGUSER"]
         # EXPORTER_DB_PASSWORD_FILE is what the cluster sets; libpq's own password file (PGPASSFILE)
@@ -285,7 +283,7 @@ class LocalStack:
         config = yaml.safe_load((source / "alertmanager.yml").read_text())
         config = localize.localize_alertmanager_config(config, self.sinks, self.secrets_dir, templates)
         config = timescale.scale_alertmanager_config(config, self.time_scale)
-        text = yaml_dump(config)
+        text = dump_yaml(config)
         env = {"AWS_SHARED_CREDENTIALS_FILE": str(self.secrets_dir / "aws-credentials")}
         for attempt in range(3):
             # ports picked just now: one picked at start may meanwhile be some client's ephemeral port
@@ -361,8 +359,8 @@ class LocalStack:
                 for i, port in enumerate(self.ports.service_pods[service])]
         targets["waqiti-business-metrics-exporter"] = [Target(
             f"127.0.0.1:{self.ports.exporter}",
-            endpoint_meta(service="business-metrics-exporter", port_name="metrics", namespace=MONITORING_NAMESPACE,
-                          pod="business-metrics-exporter-0"))]
+            endpoint_meta(service=EXPORTER.name, port_name=EXPORTER.port_name, namespace=MONITORING_NAMESPACE,
+                          pod=f"{EXPORTER.name}-0"))]
         targets["postgres-exporter"] = [Target(
             f"127.0.0.1:{self.ports.postgres_exporter}",
             endpoint_meta(service="postgres-exporter", port_name="http-metrics", namespace="platform",
@@ -372,10 +370,12 @@ class LocalStack:
             endpoint_meta(service="node-exporter", port_name="metrics", namespace="node-exporter", pod="node-exporter-0"))]
         targets["prometheus"] = [Target(
             f"127.0.0.1:{self.ports.prometheus}",
-            endpoint_meta(service="prometheus-headless", port_name="web", namespace=MONITORING_NAMESPACE, pod="prometheus-0"))]
+            endpoint_meta(service=PROMETHEUS.headless, port_name=PROMETHEUS.port_name, namespace=MONITORING_NAMESPACE,
+                          pod=f"{PROMETHEUS.name}-0"))]
         targets["alertmanager"] = [Target(
             f"127.0.0.1:{port}",
-            endpoint_meta(service="alertmanager-headless", port_name="web", namespace=MONITORING_NAMESPACE, pod=f"alertmanager-{i}"))
+            endpoint_meta(service=ALERTMANAGER.headless, port_name=ALERTMANAGER.port_name, namespace=MONITORING_NAMESPACE,
+                          pod=f"{ALERTMANAGER.name}-{i}"))
             for i, port in enumerate(self.ports.alertmanager)]
         return targets
 
@@ -384,7 +384,7 @@ class LocalStack:
         rules_dir = self.run_dir / "prometheus-rules"
         rules_dir.mkdir()
         local_jobs = set(self.local_targets())
-        rule_files = {path.name: yaml_dump(timescale.scale_rule_file(
+        rule_files = {path.name: dump_yaml(timescale.scale_rule_file(
                           localize.localize_rule_file(yaml.safe_load(path.read_text()), local_jobs), self.time_scale))
                       for path in sorted((source / "rules").glob("*.yml"))}
         self.ports.prometheus = free_port()  # picked now, not at start (see the Alertmanagers)
@@ -395,7 +395,7 @@ class LocalStack:
         if self.intervals:
             config = timescale.override_intervals(config, self.intervals)
         self.prometheus = PrometheusServer(
-            config=yaml_dump(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
+            config=dump_yaml(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
             work_dir=self.run_dir / "prometheus",
             extra_args=("--log.level=warn",
                         # how often firing alerts are re-sent to Alertmanager (1m), scaled like the rest

@@ -2,9 +2,9 @@
 
 Pure Python (no Pulumi). `route` and `inhibit_rules` are copied from routing.yml; receivers are
 built from receivers.yml and the stack settings; routes to receivers a stack disables are dropped.
-Credentials are never inline: each is a file of the Secret the Alertmanager component mounts at
-SECRETS_DIR, named as in SECRET_FILES (checked by amtool of the pinned release in the tests).
-Webhook URLs are settings and their tokens credentials_file: the URLs name no secret.
+Credentials are never inline: each is a file of the Secret the Alertmanager component mounts at its
+secrets directory (model/endpoints.py), named as in SECRET_FILES (checked by amtool of the pinned
+release in the tests). Webhook URLs are settings and their tokens credentials_file.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from pathlib import Path
 
 import yaml
 
-from render.rules import dump_yaml
+from model.endpoints import ALERTMANAGER
+from model.settings.alerting import REMEDIATION_ACTIONS
+from model.yamltext import dump_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "configs" / "alertmanager"
-SECRETS_DIR = "/etc/alertmanager/secrets"
-TEMPLATES_DIR = "/etc/alertmanager/templates"
 
-# File in SECRETS_DIR -> stack secret key (components/settings.py SECRETS). The component writes
-# each file without a trailing newline (auth_password_file is not trimmed). SNS keys are not files:
-# they reach Alertmanager as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the pod's IAM role).
+# File of the Alertmanager Secret -> stack secret key (model/settings/secrets.py). The component
+# writes each file without a trailing newline (auth_password_file is not trimmed). SNS keys are not
+# among them: the component adds an AWS shared-credentials file when they are set, else the pod's
+# IAM role signs.
 SECRET_FILES: dict[str, str] = {
     "slack-webhook-url": "slackWebhookUrl",
     "pagerduty-routing-key": "pagerdutyRoutingKey",
@@ -32,12 +33,11 @@ SECRET_FILES: dict[str, str] = {
 }
 
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
-REMEDIATION_ACTIONS = ("freeze-wallets", "replace-node", "scale-db-replicas")
 
 
 def _secret(name: str) -> str:
     assert name in SECRET_FILES, name
-    return f"{SECRETS_DIR}/{name}"
+    return ALERTMANAGER.path("secrets", name)
 
 
 def _load(name: str) -> dict:
@@ -72,7 +72,7 @@ def _slack(channel: str) -> dict:
     }
 
 
-def _email(to: str, settings) -> dict:
+def _email(to: str) -> dict:
     return {
         "to": to,
         "auth_password_file": _secret("smtp-password"),
@@ -107,8 +107,8 @@ def _sns(settings) -> dict:
     alerting = settings.alerting
     if not alerting.sms_topic_arn:
         raise ValueError("alertingSmsTopicArn: required when alertingSmsEnabled is true (the SNS topic of the on-call phones)")
-    # No access_key/secret_key here: the AWS SDK reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (from
-    # the Secret, set by the component) or the pod's IAM role.
+    # No access_key/secret_key here: the AWS SDK reads the shared-credentials file the component
+    # mounts (AWS_SHARED_CREDENTIALS_FILE), or the pod's IAM role.
     return {
         "api_url": f"https://sns.{alerting.sns_region}.amazonaws.com",
         "sigv4": {"region": alerting.sns_region},
@@ -168,7 +168,7 @@ def _receiver(name: str, spec: dict, settings) -> dict:
         address = getattr(alerting, f"email_{who}", None)
         if address is None:
             raise ValueError(f"receivers.yml: {name}: no setting alerting.email_{who} for email {who!r}")
-        emails.append(_email(address, settings))
+        emails.append(_email(address))
     if emails:
         receiver["email_configs"] = emails
     if spec.get("sms"):
@@ -215,7 +215,7 @@ def alertmanager_config(settings) -> dict:
             "smtp_auth_password_file": _secret("smtp-password"),
             "smtp_require_tls": smtp.require_tls,
         },
-        "templates": [f"{TEMPLATES_DIR}/*.tmpl"],
+        "templates": [ALERTMANAGER.path("templates", "*.tmpl")],
         "route": route,
         "inhibit_rules": routing.get("inhibit_rules", []),
         "receivers": [_receiver(name, receivers[name], settings) for name in enabled],

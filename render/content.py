@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.settings import Settings
+from model.settings import Settings
 from render.alertmanager_config import render_alertmanager_files
 from render.dashboards import render_dashboards
 from render.prometheus_config import render_prometheus_config

@@ -1,7 +1,7 @@
 """Grafana's own files for a stack: grafana.ini, datasources and dashboard providers.
 
 Secret values never appear here: grafana.ini reads each one with `$__file{...}` from the Secret the
-Grafana component mounts at SECRETS_DIR.
+Grafana component mounts at its secrets directory (model/endpoints.py).
 """
 
 from __future__ import annotations
@@ -9,17 +9,9 @@ from __future__ import annotations
 import configparser
 import io
 
-import yaml
-
-from components.settings import Settings
-
-PORT = 3000
-RENDERER_PORT = 8081
-CONFIG_DIR = "/etc/grafana/config"
-PROVISIONING_DIR = "/etc/grafana/provisioning"
-DASHBOARDS_DIR = "/etc/grafana/dashboards"
-SECRETS_DIR = "/etc/grafana/secrets"
-DATA_DIR = "/var/lib/grafana"
+from model.endpoints import ALERTMANAGER, GRAFANA, GRAFANA_RENDERER, PROMETHEUS
+from model.settings import Settings
+from model.yamltext import dump_yaml
 
 # Datasource uids are a contract with the dashboards (render/dashboards), which select them by uid.
 PROMETHEUS_UID = "prometheus"
@@ -34,7 +26,7 @@ FOLDER_TITLES = {
 
 
 def secret_file(key: str) -> str:
-    return "$__file{" + f"{SECRETS_DIR}/{key}" + "}"
+    return "$__file{" + GRAFANA.path("secrets", key) + "}"
 
 
 def secret_keys(settings: Settings) -> list[str]:
@@ -52,8 +44,8 @@ def secret_keys(settings: Settings) -> list[str]:
 def render_grafana_ini(settings: Settings) -> str:
     grafana = settings.grafana
     ini = configparser.ConfigParser(interpolation=None)
-    ini["paths"] = {"data": DATA_DIR, "provisioning": PROVISIONING_DIR, "logs": "/tmp/grafana-logs"}
-    ini["server"] = {"http_port": str(PORT), "root_url": f"https://{grafana.host}/", "enforce_domain": "false"}
+    ini["paths"] = {"data": GRAFANA.dirs["data"], "provisioning": GRAFANA.dirs["provisioning"], "logs": "/tmp/grafana-logs"}
+    ini["server"] = {"http_port": str(GRAFANA.port), "root_url": f"https://{grafana.host}/", "enforce_domain": "false"}
     ini["security"] = {
         "admin_user": grafana.admin_user,
         "admin_password": secret_file("admin-password"),
@@ -83,7 +75,7 @@ def render_grafana_ini(settings: Settings) -> str:
             "ssl_mode": grafana.database_ssl_mode,
         }
     else:
-        ini["database"] = {"type": "sqlite3", "path": f"{DATA_DIR}/grafana.db", "wal": "true"}
+        ini["database"] = {"type": "sqlite3", "path": GRAFANA.path("data", "grafana.db"), "wal": "true"}
     if grafana.redis_address:
         ini["remote_cache"] = {"type": "redis", "connstr": secret_file("redis-connstr")}
     smtp = settings.smtp
@@ -98,8 +90,8 @@ def render_grafana_ini(settings: Settings) -> str:
     }
     if grafana.image_renderer_enabled:
         ini["rendering"] = {
-            "server_url": f"http://grafana-image-renderer:{RENDERER_PORT}/render",
-            "callback_url": f"http://grafana.{settings.namespace}.svc:{PORT}/",
+            "server_url": f"http://{GRAFANA_RENDERER.name}:{GRAFANA_RENDERER.port}/render",
+            "callback_url": f"{GRAFANA.url(settings.namespace)}/",
             "renderer_token": secret_file("renderer-token"),
         }
     out = io.StringIO()
@@ -117,7 +109,7 @@ def render_datasources(settings: Settings) -> str:
                 "uid": PROMETHEUS_UID,
                 "type": "prometheus",
                 "access": "proxy",
-                "url": f"http://prometheus.{namespace}.svc:9090",
+                "url": PROMETHEUS.url(namespace),
                 "isDefault": True,
                 "editable": False,
                 "jsonData": {"timeInterval": settings.prometheus.scrape_interval, "httpMethod": "POST", "prometheusType": "Prometheus"},
@@ -127,13 +119,13 @@ def render_datasources(settings: Settings) -> str:
                 "uid": ALERTMANAGER_UID,
                 "type": "alertmanager",
                 "access": "proxy",
-                "url": f"http://alertmanager.{namespace}.svc:9093",
+                "url": ALERTMANAGER.url(namespace),
                 "editable": False,
                 "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
             },
         ],
     }
-    return yaml.safe_dump(document, sort_keys=False)
+    return dump_yaml(document)
 
 
 def render_dashboard_providers(folders: list[str]) -> str:
@@ -149,16 +141,16 @@ def render_dashboard_providers(folders: list[str]) -> str:
                 "allowUiUpdates": False,
                 "disableDeletion": True,
                 "updateIntervalSeconds": 30,
-                "options": {"path": f"{DASHBOARDS_DIR}/{folder}"},
+                "options": {"path": GRAFANA.path("dashboards", folder)},
             }
             for folder in sorted(folders)
         ],
     }
-    return yaml.safe_dump(document, sort_keys=False)
+    return dump_yaml(document)
 
 
 def render_provisioning(settings: Settings, folders: list[str]) -> dict[str, str]:
-    """Files under PROVISIONING_DIR."""
+    """Files under Grafana's provisioning directory."""
     return {
         "datasources/datasources.yml": render_datasources(settings),
         "dashboards/providers.yml": render_dashboard_providers(folders),

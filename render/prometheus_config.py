@@ -7,17 +7,16 @@ from pathlib import Path
 
 import yaml
 
-from components.settings import Settings
+from model.endpoints import ALERTMANAGER, PROMETHEUS
+from model.settings import Settings
+from model.yamltext import dump_yaml
 from render import business_metrics
 from render.exporter_jobs import kube_state_metrics_job, node_exporter_job
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "prometheus"
 
-# Where the Prometheus component mounts things; prometheus.yml refers to them.
-RULES_DIR = "/etc/prometheus/rules"
-SECRETS_DIR = "/etc/prometheus/secrets"
-REMOTE_WRITE_PASSWORD_FILE = f"{SECRETS_DIR}/remote-write-password"
-WEB_PORT = 9090
+# The file of the Prometheus Secret that prometheus.yml reads the remote_write password from.
+REMOTE_WRITE_PASSWORD = "remote-write-password"
 
 # Labels that could carry personal or card data. Dropped from every series at scrape time, whatever
 # the target exposes (PCI-DSS: no cardholder data; GDPR: no personal data in metrics). Prometheus 3
@@ -42,14 +41,10 @@ MESH_OWNER = "istio-mesh"
 MESH_METRICS_DROP = {"source_labels": ["__name__"], "action": "drop", "regex": "(istio|envoy)_.*"}
 
 
-def _yaml(document) -> str:
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
-
-
 def application_jobs() -> list[dict]:
     """The scrape jobs of the Waqiti services, one per line of application-services.yml."""
     spec = yaml.safe_load((CONFIGS / "application-services.yml").read_text())
-    template = yaml.safe_dump(spec["job_template"], sort_keys=False)
+    template = dump_yaml(spec["job_template"])
     jobs = []
     for service in spec["services"]:
         rendered = template
@@ -88,10 +83,7 @@ def scrape_configs(settings: Settings) -> list[dict]:
 def alertmanager_targets(settings: Settings) -> list[str]:
     # Each Alertmanager peer by its stable StatefulSet DNS name: Prometheus must send every alert to
     # every peer, which a load-balanced Service would not do.
-    return [
-        f"alertmanager-{index}.alertmanager-headless.{settings.namespace}.svc:9093"
-        for index in range(settings.alertmanager.replicas)
-    ]
+    return [ALERTMANAGER.pod_address(index, settings.namespace) for index in range(settings.alertmanager.replicas)]
 
 
 def render_prometheus_config(settings: Settings) -> str:
@@ -111,7 +103,7 @@ def render_prometheus_config(settings: Settings) -> str:
             "alert_relabel_configs": [{"action": "labeldrop", "regex": "replica"}],
             "alertmanagers": [{"static_configs": [{"targets": alertmanager_targets(settings)}]}],
         },
-        "rule_files": [f"{RULES_DIR}/*.yml"],
+        "rule_files": [PROMETHEUS.path("rules", "*.yml")],
         "scrape_configs": scrape_configs(settings),
     }
     if prometheus.remote_write_url:
@@ -122,7 +114,7 @@ def render_prometheus_config(settings: Settings) -> str:
         if prometheus.remote_write_username:
             remote_write["basic_auth"] = {
                 "username": prometheus.remote_write_username,
-                "password_file": REMOTE_WRITE_PASSWORD_FILE,
+                "password_file": PROMETHEUS.path("secrets", REMOTE_WRITE_PASSWORD),
             }
         document["remote_write"] = [remote_write]
-    return _yaml(document)
+    return dump_yaml(document)

@@ -14,6 +14,8 @@ from typing import Iterator
 
 import yaml
 
+from model.urls import public_url, runbook_url
+from model.yamltext import dump_yaml
 from render.job_absence import OWNERS_FILE
 from render.job_absence import RULE_FILE as JOB_ABSENCE_RULE_FILE
 from render.job_absence import job_absence_groups
@@ -50,17 +52,8 @@ DASHBOARD_OF_ALERT = {
 }
 
 
-def runbook_url(settings, alert: str) -> str:
-    return f"{settings.alerting.runbook_base_url.rstrip('/')}/{alert}.md"
-
-
-def grafana_url(settings) -> str:
-    scheme = "http" if settings.ingress.tls_mode == "none" else "https"
-    return f"{scheme}://{settings.grafana.host}"
-
-
 def dashboard_url(settings, uid: str) -> str:
-    return f"{grafana_url(settings)}/d/{uid}"
+    return f"{public_url(settings, settings.grafana.host)}/d/{uid}"
 
 
 def source_rule_files() -> dict[str, dict]:
@@ -96,24 +89,6 @@ def _with_links(files: dict[str, dict], settings) -> dict[str, dict]:
         annotations["runbook_url"] = runbook_url(settings, rule["alert"])
         annotations["dashboard_url"] = dashboard_url(settings, uid)
     return files
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper, value: str):
-    # Multi-line PromQL stays a readable block, as in the source files.
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-_Dumper.ignore_aliases = lambda self, data: True  # no &id001 anchors in files people read
-
-
-def dump_yaml(document) -> str:
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)
 
 
 def render_rule_files(settings) -> dict[str, str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from reporter import schedule
+from model import schedule
 from reporter.targets import Targets, load_targets
 
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")

@@ -154,7 +154,7 @@ def _injections(run, baseline, attempt: Attempt, out: Path, base_out: Path) -> l
 
 
 def try_one(attempt: Attempt, stack: str, baseline, base_out: Path) -> Outcome:
-    from components.settings import SettingsError
+    from model.settings import SettingsError
     from tools import render
     from tools.pulumi_engine import Run, placeholder_secrets, run_program
 

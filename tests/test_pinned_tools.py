@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from components.settings import AlertmanagerSettings, PrometheusSettings
+from model.settings import AlertmanagerSettings, PrometheusSettings
 from testsupport.pinned_tools import binary, image_version, module_version, project_of
 
 COMMANDS = ("prometheus", "promtool", "alertmanager", "amtool")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.rbac import DISCOVERY_RULES
-from components.settings import settings_for_stack
+from model.settings import settings_for_stack
 from testsupport.pinned_tools import binary
 from tools.pulumi_engine import unwrap
 from tests.conftest import STACKS

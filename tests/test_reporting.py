@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from components.settings import SettingsError, settings_for_stack
+from model.settings import SettingsError, settings_for_stack
 from reporter import settings as reporter_settings
 from tools import pulumi_engine
 from tools.pulumi_engine import placeholder_secrets, run_program

@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from components.settings import settings_for_stack
+from model.settings import settings_for_stack
 from local.localize import endpoint_meta
 from render.exporter_jobs import KUBE_STATE_METRICS_SHAPES, ExporterService, kube_state_metrics_job, node_exporter_job
 from render.prometheus_config import MESH_METRICS_DROP, render_prometheus_config

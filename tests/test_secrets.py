@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.settings import SECRETS
+from model.settings import SECRETS
 from tools import render
 from tools.pulumi_engine import is_secret, run_program
 

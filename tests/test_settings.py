@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.settings import SettingsError, parse, settings_for_stack
+from model.settings import SettingsError, parse, settings_for_stack
 from tools import pulumi_project
 from tools.pulumi_engine import placeholder_secrets, run_program
 from tests.conftest import ROOT, STACKS

@@ -6,7 +6,7 @@ exactly the versions the images pin (the settings defaults, the one source), bui
 
 `make deps` builds each project once per version into a cache outside the clone,
 $XDG_CACHE_HOME/waqiti-monitoring/tools/<project>-<version>/ (default ~/.cache), so a bump of an
-image pin builds the new version and nothing else ever rebuilds. `python -m tools.pinned_versions`
+image pin builds the new version and nothing else ever rebuilds. `python -m testsupport.pinned_tools`
 prints what the Makefile builds.
 """
 from __future__ import annotations
@@ -91,3 +91,22 @@ def binary(command: str) -> str:
             f"{command} {project.version} (the version the {project.name} image pin names) is not built "
             f"in {project.directory}: run `make deps`")
     return str(path)
+
+
+def main() -> None:
+    """`python -m testsupport.pinned_tools [--table]`: what `make deps` builds, and where."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The Prometheus and Alertmanager versions the images pin.")
+    parser.add_argument("--table", action="store_true", help="name module version module-version directory commands")
+    args = parser.parse_args()
+    for project in projects():
+        if args.table:
+            print(project.name, project.module, project.version, project.module_version, project.directory,
+                  ",".join(project.commands))
+        else:
+            print(project.name, project.version, project.directory)
+
+
+if __name__ == "__main__":
+    main()

@@ -69,4 +69,4 @@ while read -r name module version modversion directory commands; do
     || { rm -rf "$partial" "$partial.src"; need_go "$name" "$version" "$module" "$modversion"; }
   # Whole or not at all: a concurrent `make deps` that finished first wins, ours is dropped.
   mv -T "$partial" "$directory" 2>/dev/null || rm -rf "$partial"
-done < <("$PY" -m tools.pinned_versions --table)
+done < <("$PY" -m testsupport.pinned_tools --table)

@@ -19,7 +19,7 @@ from pulumi.runtime.mocks import run_pulumi_func
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 from pulumi.runtime.sync_await import _sync_await
 
-from components.settings import PROJECT, SECRETS, read_stack_file
+from model.settings import PROJECT, SECRETS, read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

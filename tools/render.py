@@ -14,9 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
-import yaml
-
-from components.settings import SettingsError
+from model.settings import SettingsError
+from model.yamltext import dump_yaml
 from tools.pulumi_engine import Run, is_secret, run_program
 
 REDACTED = "<redacted: pulumi secret>"
@@ -64,7 +63,7 @@ def write(run: Run, out: Path) -> int:
             for field in ("data", "stringData"):
                 if field in resource.manifest:
                     document[field] = {key: REDACTED for key in sorted(resource.manifest[field])}
-        (out / "manifests" / manifest_name(resource)).write_text(yaml.safe_dump(document, sort_keys=False, width=120))
+        (out / "manifests" / manifest_name(resource)).write_text(dump_yaml(document, escaped=True))
         if resource.kind == "ConfigMap":
             directory = config_map_dir(resource.inputs["metadata"]["name"])
             for key, text in (resource.inputs.get("data") or {}).items() if directory else ():

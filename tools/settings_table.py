@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from components.settings import SECRETS, config_keys, read_stack_file
+from model.settings import SECRETS, config_keys, read_stack_file
 from tools.pulumi_project import config_schema
 
 ROOT = Path(__file__).resolve().parent.parent

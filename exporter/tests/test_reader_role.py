@@ -3,10 +3,17 @@ no other session's SQL, yet still learns when the oldest open transaction starte
 late-commit tests in test_incremental.py rely on)."""
 from __future__ import annotations
 
+import logging
+import time
+
 import psycopg
 import pytest
 
 from exporter import queries
+
+from .conftest import fast_config
+from .scraping import scrape, value, wait_for_refreshes
+from .test_ground_truth import settle
 
 SECRET_EMAIL = "jane.doe@example.com"
 
@@ -66,3 +73,32 @@ def test_the_function_keeps_a_safe_search_path(database):
             "WHERE p.oid = to_regprocedure(%s)", [queries.HORIZON_FUNCTION + "()"]).fetchone()[0]
     assert config == ["search_path=pg_catalog, pg_temp"]
     assert owner_is_superuser
+
+
+def test_without_the_horizon_function_late_commits_wait_for_the_recount(database, start_exporter, caplog):
+    """What the function is for: without it the exporter says so at start, and a transaction that
+    commits after the watermark passed its rows is counted only by the next recount."""
+    completed = dict(status="completed", currency="USD", payment_method="card")
+    with database.connect() as conn:
+        conn.execute(f"DROP FUNCTION {queries.HORIZON_FUNCTION}()")
+    with caplog.at_level(logging.WARNING, logger="exporter.service"):
+        exporter = start_exporter(database.reader_dsn, fast_config())
+        settle(exporter.port)
+    assert any(f"{queries.HORIZON_FUNCTION}() is missing" in r.getMessage() for r in caplog.records)
+    before = value(scrape(exporter.port), "payment_transactions_total", **completed)
+
+    with database.connect() as writer:
+        writer.autocommit = False
+        writer.execute("INSERT INTO payment_events (payment_id, status, currency, payment_method) "
+                       "VALUES (1, 'completed', 'USD', 'card')")
+        time.sleep(0.5)  # older than the safety lag, and nothing holds the watermark back
+        wait_for_refreshes(exporter.port, count=3, groups={"payments"})
+        writer.commit()
+    settle(exporter.port)
+    assert value(scrape(exporter.port), "payment_transactions_total", **completed) == before  # missed
+    for source in exporter.sources:
+        source.last_full_scan = float("-inf")
+    settle(exporter.port)
+    samples = scrape(exporter.port)
+    assert value(samples, "payment_transactions_total", **completed) == before + 1
+    assert value(samples, "business_exporter_recount_drift", metric="payment_transactions_total") == 1

@@ -21,8 +21,10 @@ from exporter.tests.ground_truth import expected_samples
 from exporter.tests.scraping import business, scrape, wait_until
 from images.catalog import ROOT
 from images.podman import podman
+from local import exporter_image
 from testsupport.ports import free_port
 from testsupport.postgres import PostgresServer
+from testsupport.process import ServerProcess
 
 from .pod import PodContainer, Run, secret_dir
 
@@ -144,3 +146,26 @@ def test_stops_cleanly_on_sigterm(exporter_container):
     podman("stop", "--time", "20", run.name)
     assert time.monotonic() - started < 15
     assert podman("inspect", "--format", "{{.State.ExitCode}}", run.name).stdout.strip() == "0"
+
+
+def test_local_stack_runs_the_image_in_the_foreground(images, manifests, tls_postgres, platform_database, production):
+    """`make local EXPORTER_IMAGE=1`: the local stack starts podman like any of its processes; it
+    serves on the port given, and stopping it (SIGTERM, as the stack does) removes the container."""
+    pod = PodContainer.of(manifests[DEPLOYMENT])
+    _, password = platform_database
+    run_dir = readable_dir()
+    (run_dir / "db-password").write_text(password)
+    port = free_port()
+    env = {**pod.env, "PGHOST": "127.0.0.1", "PGPORT": str(tls_postgres.port)}
+    argv = exporter_image.podman_argv(run_dir, production / "exporter" / "config.yml", run_dir / "db-password",
+                                      f"127.0.0.1:{port}", env)
+    process = ServerProcess(argv, run_dir / "exporter.log", f"http://127.0.0.1:{port}/healthz")
+    try:
+        process.start()
+        process.wait_ready(60)
+        wait_until(lambda: scrape(port).get(("business_exporter_database_up", frozenset())) == 1, timeout=60)
+    finally:
+        process.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    running = podman("ps", "--all", "--no-trunc", "--filter", f"ancestor={images['exporter'].reference}", "--format", "{{.Command}}").stdout
+    assert f"127.0.0.1:{port}" not in running

@@ -11,7 +11,7 @@ from local.localize import Sinks, Target, endpoint_meta
 from render.alertmanager_config import render_alertmanager_files
 from render.prometheus_config import render_prometheus_config
 from render.rules import render_rule_files
-from components.settings import settings_for_stack
+from model.settings import settings_for_stack
 
 
 @pytest.fixture(scope="module")

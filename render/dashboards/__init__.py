@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models import dashboard as model
 
-from components.settings import Settings
+from model.settings import Settings
 from render.dashboards import business_intelligence, executive, monitoring, operational
 from render.dashboards.layout import to_json
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
-from components.settings import Settings
+from model.settings import Settings
+from model.urls import runbook_url
 
 # The spec's critical financial, business and infrastructure alerts.
 PAYMENT_SERVICE_DOWN = "PaymentServiceDown"
@@ -28,10 +29,6 @@ PROMETHEUS_RULE_FAILURES = "PrometheusRuleFailures"
 ALERTMANAGER_FAILED_TO_SEND_ALERTS = "AlertmanagerFailedToSendAlerts"
 
 SERVICE_DOWN = {"payment": PAYMENT_SERVICE_DOWN, "wallet": WALLET_SERVICE_DOWN}
-
-
-def runbook_url(settings: Settings, alert: str) -> str:
-    return f"{settings.alerting.runbook_base_url.rstrip('/')}/{alert}.md"
 
 
 def runbook_link(settings: Settings, alert: str) -> dashboard.DashboardLink:

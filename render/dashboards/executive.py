@@ -5,7 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import units
 
-from components.settings import Settings
+from model.settings import Settings
 from render.dashboards import alerts, service_panels
 from render.dashboards.layout import Board
 from render.dashboards.panels import (

@@ -15,7 +15,7 @@ from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
-from components.settings import Settings
+from model.settings import Settings
 from render.dashboards.variables import DATASOURCE, cluster_variable, datasource_variable, eq, select
 
 TAG = "waqiti"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from components.settings import Settings, settings_for_stack
+from model.settings import Settings, settings_for_stack
 from render.dashboards import render_dashboards
 from render.dashboards.queries import expressions, is_recording_rule, metric_names, panels
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import gauge, stat, timeseries
 from grafana_foundation_sdk.models import units
 
-from components.settings import Settings
+from model.settings import Settings
 from render.dashboards import alerts
 from render.dashboards.panels import Query, gauge_panel, lower_limit, stat_panel, timeseries_panel, upper_limit
 from render.dashboards.targets import ERROR_BUDGET_AT_RISK, ServiceSLA

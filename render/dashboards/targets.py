@@ -1,13 +1,14 @@
-"""The numbers the dashboards colour against: the spec's SLA targets and alert thresholds, in one place.
+"""The numbers the dashboards colour against: the SLA targets and the spec's alert thresholds.
 
-Until `configs/slo.yml` lands on main (the alerting issue owns it), these mirror the spec's
-"SLA Monitoring" and "Alert Configurations" sections. When it lands, read the SLA part from it here
-and nowhere else; every panel takes its thresholds from this module.
+The SLA targets are those of configs/slo.yml (model/slo.py), nowhere else; every panel takes its
+thresholds from this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from model.slo import SloSpec, load_slo_spec
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,24 @@ class ServiceSLA:
     latency_objective: float = 0.95  # share of requests that must be faster than p95_latency_seconds
 
 
-PAYMENT = ServiceSLA("payment", "Payment", "waqiti-payment-service", 0.999, 0.001, 0.5)
-WALLET = ServiceSLA("wallet", "Wallet", "waqiti-wallet-service", 0.9995, 0.0005, 0.2)
-SLA_SERVICES = (PAYMENT, WALLET)
+def service_slas(spec: SloSpec) -> tuple[ServiceSLA, ...]:
+    """One ServiceSLA per service of the SLO spec, its percentages as ratios."""
+    return tuple(
+        ServiceSLA(
+            service=name,
+            title=name.title(),
+            job=slo.job,
+            availability=slo.objectives()["availability"],
+            max_error_rate=round(slo.error_rate / 100, 10),
+            p95_latency_seconds=slo.latency.threshold_seconds,
+            latency_objective=slo.objectives()["latency"],
+        )
+        for name, slo in spec.services.items()
+    )
+
+
+SLA_SERVICES = service_slas(load_slo_spec())
+PAYMENT, WALLET = (next(sla for sla in SLA_SERVICES if sla.service == name) for name in ("payment", "wallet"))
 
 # Error budget remaining: below this share the budget is "at risk" (amber); below 0 it is spent (red).
 ERROR_BUDGET_AT_RISK = 0.25

@@ -1,7 +1,7 @@
 """The validators the Pulumi settings model calls at preview time."""
 import pytest
 
-from reporter.schedule import DEFAULT_SCHEDULES, validate_cron, validate_email, validate_recipients, validate_timezone
+from model.schedule import DEFAULT_SCHEDULES, validate_cron, validate_email, validate_recipients, validate_timezone
 
 
 def test_good_values_pass_normalised():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import parse, read_stack_file, settings_for_stack
+from model.settings import parse, read_stack_file, settings_for_stack
 from render.alertmanager_config import render_alertmanager_files
 from render.rules import render_rule_files
 from testsupport.pinned_tools import binary

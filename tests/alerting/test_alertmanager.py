@@ -10,9 +10,12 @@ import pytest
 import yaml
 
 from tests.alerting.conftest import ROOT, STACKS, VARIANTS, match_route, require, route_nodes, run, settings_for
-from components.settings import SECRETS
-from render.alertmanager_config import SECRET_FILES, SECRETS_DIR, render_alertmanager_files
+from model.endpoints import ALERTMANAGER
+from model.settings import SECRETS
+from render.alertmanager_config import SECRET_FILES, render_alertmanager_files
 from render.rules import iter_alerts, render_rule_files
+
+SECRETS_DIR = ALERTMANAGER.dirs["secrets"]
 
 TABLE = yaml.safe_load((Path(__file__).parent / "routes.yml").read_text())
 FALLBACK = {"production-remediation": "production", "dev": "staging", "staging": "production"}
@@ -210,7 +213,7 @@ def test_credentials_are_files_never_inline(variant, rendered_alertmanager):
 
 
 def test_sms_needs_a_topic():
-    from components.settings import parse, read_stack_file
+    from model.settings import parse, read_stack_file
 
     raw = read_stack_file(ROOT / "Pulumi.production.yaml")
     raw.pop("alertingSmsTopicArn")

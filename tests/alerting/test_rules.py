@@ -11,7 +11,8 @@ import requests
 import yaml
 
 from tests.alerting.conftest import ROOT, STACKS, require, run, settings_for
-from render.rules import RUNBOOKS_DIR, iter_alerts, runbook_url
+from model.urls import runbook_url
+from render.rules import RUNBOOKS_DIR, iter_alerts
 from render.slo import SloSpecError, load_slo_spec
 from render.slo import _le as slo_le
 from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics

@@ -7,7 +7,7 @@ import json
 import pytest
 from metric_catalogue import CONTRACT, contract_metrics, upstream_metrics
 
-from components.settings import settings_for_stack
+from model.settings import settings_for_stack
 from render.dashboards import render_dashboards
 
 

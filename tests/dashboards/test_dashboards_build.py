@@ -9,7 +9,7 @@ import pytest
 from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.models import dashboard as model
 
-from components.settings import settings_for_stack
+from model.settings import settings_for_stack
 from render.dashboards import render_dashboards
 from render.dashboards.layout import to_json
 from render.dashboards.queries import panels

@@ -2,7 +2,7 @@
 
 from render.dashboards.readme import README, STACK, render_readme
 
-from components.settings import settings_for_stack
+from model.settings import settings_for_stack
 
 
 def test_readme_is_up_to_date():

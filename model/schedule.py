@@ -1,4 +1,4 @@
-"""Pure validators for the reporter's stack settings, shared with the Pulumi settings model.
+"""Pure validators of schedules, timezones and mail recipients: the settings model and the reporter both use them.
 
 Each function returns the normalised value or raises ValueError with a message that names what was
 expected, so that `pulumi preview` fails early and clearly (pydantic turns ValueError into a

@@ -1,0 +1,81 @@
+"""Names, ports and mount paths of every server the stack runs: the one table the rest reads.
+
+The components give their containers, Services and probes these ports and mount these directories;
+the rendered files (prometheus.yml, alertmanager.yml, grafana.ini, datasources) point at them; the
+NetworkPolicies and the Ingress let exactly them through; the local stack labels its targets with
+the same names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str  # workload, Service and pod-name prefix
+    port: int  # the port it serves on
+    port_name: str  # the container's and the Service's name of that port
+    headless: Optional[str] = None  # the headless Service of a StatefulSet, which names each pod
+    dirs: Mapping[str, str] = field(default_factory=dict)  # what is mounted where, by role
+
+    def url(self, namespace: str) -> str:
+        """Inside the cluster, through the Service."""
+        return f"http://{self.name}.{namespace}.svc:{self.port}"
+
+    def pod_address(self, index: int, namespace: str, port: Optional[int] = None) -> str:
+        """One pod of a StatefulSet by its stable DNS name."""
+        return f"{self.name}-{index}.{self.headless}.{namespace}.svc:{port or self.port}"
+
+    def path(self, role: str, file: str) -> str:
+        return f"{self.dirs[role]}/{file}"
+
+
+PROMETHEUS = Server(
+    "prometheus",
+    9090,
+    "web",
+    headless="prometheus-headless",
+    dirs={
+        "config": "/etc/prometheus/config",
+        "rules": "/etc/prometheus/rules",
+        "secrets": "/etc/prometheus/secrets",
+        "data": "/prometheus",
+    },
+)
+ALERTMANAGER = Server(
+    "alertmanager",
+    9093,
+    "web",
+    headless="alertmanager-headless",
+    dirs={
+        "config": "/etc/alertmanager/config",
+        "templates": "/etc/alertmanager/templates",
+        "secrets": "/etc/alertmanager/secrets",
+        "data": "/alertmanager",
+    },
+)
+ALERTMANAGER_CLUSTER_PORT = 9094  # gossip between the peers, TCP and UDP
+GRAFANA = Server(
+    "grafana",
+    3000,
+    "http",
+    dirs={
+        "config": "/etc/grafana/config",
+        "provisioning": "/etc/grafana/provisioning",
+        "dashboards": "/etc/grafana/dashboards",
+        "secrets": "/etc/grafana/secrets",
+        "data": "/var/lib/grafana",
+    },
+)
+GRAFANA_RENDERER = Server("grafana-image-renderer", 8081, "http")
+EXPORTER = Server("business-metrics-exporter", 9450, "metrics", dirs={"config": "/etc/exporter", "secrets": "/etc/exporter/secrets"})
+# The sidecar next to Prometheus and Alertmanager that calls their /-/reload; serves its own metrics here.
+CONFIG_RELOADER_PORT = 9533
+
+# Outside the namespace.
+HTTPS_PORT = 443  # PagerDuty, Slack, SNS, S3, webhooks, remote_write
+KUBELET_PORT = 10250  # kubelets and cAdvisor, on the nodes' own addresses
+API_SERVER_PORTS = (443, 6443)
+DNS_PORT = 53

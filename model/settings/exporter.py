@@ -1,0 +1,32 @@
+"""The business metrics exporter."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from model.settings.types import Group, Image, Port, Quantity, Replicas
+
+
+class ExporterSettings(Group):
+    image: Image = "ghcr.io/waqiti/business-metrics-exporter:0.1.0"
+    """Business metrics exporter image (built from exporter/), pinned to a version."""
+    replicas: Replicas = 1
+    """Exporter replicas (they agree: counters are seeded from the database)."""
+    cpu_request: Quantity = "100m"
+    """CPU request."""
+    cpu_limit: Quantity = "500m"
+    """CPU limit."""
+    memory_request: Quantity = "128Mi"
+    """Memory request."""
+    memory_limit: Quantity = "256Mi"
+    """Memory limit."""
+    database_host: str = "postgres.waqiti.svc"
+    """Platform PostgreSQL (a read replica is best) the exporter reads."""
+    database_port: Port = 5432
+    """PostgreSQL port."""
+    database_name: str = "waqiti"
+    """PostgreSQL database."""
+    database_user: str = "metrics_reader"
+    """Read-only role; its password is the secret exporterDatabasePassword."""
+    database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    """PostgreSQL sslmode."""

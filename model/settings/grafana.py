@@ -1,0 +1,44 @@
+"""Grafana and its image renderer."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from model.settings.types import DnsName, Group, Image, Port, Quantity, Replicas
+
+
+class GrafanaSettings(Group):
+    image: Image = "docker.io/grafana/grafana:12.4.5"
+    """Grafana image, pinned to a version."""
+    renderer_image: Image = "docker.io/grafana/grafana-image-renderer:3.12.9"
+    """Grafana image renderer, pinned to a version."""
+    replicas: Replicas = 2
+    """Grafana replicas (more than 1 needs grafanaDatabaseHost)."""
+    storage_size: Quantity = "20Gi"
+    """Volume for SQLite when no database is configured."""
+    cpu_request: Quantity = "200m"
+    """CPU request."""
+    cpu_limit: Quantity = "500m"
+    """CPU limit."""
+    memory_request: Quantity = "512Mi"
+    """Memory request."""
+    memory_limit: Quantity = "1Gi"
+    """Memory limit."""
+    host: DnsName = "grafana.waqiti.example.com"
+    """Public host name of Grafana behind the ingress."""
+    admin_user: str = "admin"
+    """Grafana admin user; its password is grafanaAdminPassword or generated."""
+    database_host: Optional[str] = None
+    """PostgreSQL host for Grafana (shared with the platform); unset = SQLite on a volume."""
+    database_port: Port = 5432
+    """PostgreSQL port."""
+    database_name: str = "grafana"
+    """PostgreSQL database."""
+    database_user: str = "grafana"
+    """PostgreSQL user; its password is the secret grafanaDatabasePassword."""
+    database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    """PostgreSQL sslmode."""
+    redis_address: Optional[str] = None
+    """Redis host:port for Grafana's cache; unset = no remote cache."""
+    image_renderer_enabled: bool = True
+    """Deploy the image renderer (PNG panels for reports and alerts)."""

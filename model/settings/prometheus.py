@@ -1,0 +1,48 @@
+"""Prometheus: the server, its storage and its limits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from pydantic import Field
+
+from model.settings.types import ByteSize, DnsName, Duration, Group, Image, Quantity, Replicas, Url
+
+
+class PrometheusSettings(Group):
+    image: Image = "quay.io/prometheus/prometheus:v3.13.5"
+    """Prometheus image, pinned to a version."""
+    replicas: Replicas = 2
+    """Prometheus replicas; each scrapes everything (HA pair in production)."""
+    scrape_interval: Duration = "15s"
+    """How often every target is scraped."""
+    evaluation_interval: Duration = "15s"
+    """How often recording and alerting rules are evaluated."""
+    retention: Duration = "30d"
+    """How long samples are kept (spec: 30 days)."""
+    retention_size: ByteSize = "90GB"
+    """Size cap of the TSDB, below the volume size so the disk never fills."""
+    storage_size: Quantity = "100Gi"
+    """Volume size per replica."""
+    cpu_request: Quantity = "500m"
+    """CPU request."""
+    cpu_limit: Quantity = "2000m"
+    """CPU limit."""
+    memory_request: Quantity = "2Gi"
+    """Memory request."""
+    memory_limit: Quantity = "4Gi"
+    """Memory limit."""
+    max_concurrent_queries: Annotated[int, Field(ge=1, le=200)] = 20
+    """Queries evaluated at once (--query.max-concurrency)."""
+    query_timeout: Duration = "2m"
+    """Longest a query may run (--query.timeout)."""
+    sample_limit: Annotated[int, Field(ge=100)] = 50000
+    """Samples a target may expose per scrape before the scrape fails (jobs may set their own)."""
+    label_limit: Annotated[int, Field(ge=10, le=200)] = 64
+    """Labels a series may carry before the scrape fails."""
+    host: DnsName = "prometheus.waqiti.example.com"
+    """Public host name of the Prometheus UI behind the ingress."""
+    remote_write_url: Optional[Url] = None
+    """Long-term store (Thanos receive, Mimir, Cortex) to remote_write to; unset = none."""
+    remote_write_username: Optional[str] = None
+    """Basic-auth user for remote_write; its password is the secret remoteWritePassword."""

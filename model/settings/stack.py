@@ -1,0 +1,47 @@
+"""The whole stack's settings: the top-level keys and one field per group."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import model_validator
+
+from model.settings.alerting import AlertingSettings
+from model.settings.alertmanager import AlertmanagerSettings
+from model.settings.config_reloader import ConfigReloaderSettings
+from model.settings.exporter import ExporterSettings
+from model.settings.grafana import GrafanaSettings
+from model.settings.ingress import IngressSettings
+from model.settings.network import NetworkSettings
+from model.settings.prometheus import PrometheusSettings
+from model.settings.reporting import ReportingSettings
+from model.settings.smtp import SmtpSettings
+from model.settings.types import DnsLabel, Group
+
+
+class Settings(Group):
+    environment: Literal["production", "staging", "dev"]
+    """production, staging or dev."""
+    namespace: DnsLabel = "monitoring"
+    """Namespace everything is deployed to."""
+    cluster_name: DnsLabel
+    """Value of the external label cluster on every series and alert."""
+    storage_class: Optional[str] = None
+    """StorageClass of every volume; unset = the cluster default."""
+    prometheus: PrometheusSettings = PrometheusSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    alerting: AlertingSettings = AlertingSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    exporter: ExporterSettings = ExporterSettings()
+    config_reloader: ConfigReloaderSettings = ConfigReloaderSettings()
+    ingress: IngressSettings = IngressSettings()
+    network: NetworkSettings = NetworkSettings()
+    reporting: ReportingSettings = ReportingSettings()
+
+    @model_validator(mode="after")
+    def _grafana_replicas_need_a_database(self):
+        # Several Grafana replicas cannot share one ReadWriteOnce volume of SQLite: they need PostgreSQL.
+        if self.grafana.replicas > 1 and self.grafana.database_host is None:
+            raise ValueError("grafanaReplicas: more than 1 replica needs grafanaDatabaseHost (a shared PostgreSQL)")
+        return self
