@@ -1,5 +1,5 @@
 """Every hostile or careless setting of tests/data/hostile-settings.yml, tried on the real program
-(testsupport/settings_attack.py): an error naming its key before any resource and without repeating
+(tests/settings_attack.py): an error naming its key before any resource and without repeating
 the value, or a render the real tools accept. Never a traceback, a crash after resources, a render a
 tool rejects, or an injection."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from testsupport.settings_attack import hostile_settings, try_all
+from tests.settings_attack import hostile_settings, try_all
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from render.alertmanager_config import render_alertmanager_files
 from render.grafana_provisioning import render_grafana_ini
 from render.prometheus_config import render_prometheus_config
 from testsupport.prometheus import checkable_copy
-from testsupport.settings_attack import grafana_ini, repeats_value
+from tests.settings_attack import grafana_ini, repeats_value
 
 BASE = read_stack_file(ROOT / "Pulumi.production.yaml")
 KEYS = sorted(config_keys())
