@@ -96,7 +96,7 @@ def _tool_checks(settings, tmp_path) -> None:
     assert len(parsed) == len([line for line in ini.split("\n") if "=" in line and not line.lstrip().startswith((";", "#"))])
     assert ("auth.anonymous", "enabled") in parsed and parsed[("auth.anonymous", "enabled")] == "false"
 
-    htpasswd = htpasswd_line(settings.ingress.basic_auth_user, "a-password")
+    htpasswd = htpasswd_line(settings.ingress.basic_auth_user, "a-password", "abcdefghijklmnopqrstuv")
     assert htpasswd.count("\n") == 0 and htpasswd.split(":")[0] == settings.ingress.basic_auth_user
 
 
