@@ -39,7 +39,8 @@ from prometheus_client.parser import text_string_to_metric_families
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.results import replace_section  # noqa: E402
-from testsupport.postgres import PostgresServer, free_port  # noqa: E402
+from testsupport.ports import free_port  # noqa: E402
+from testsupport.postgres import PostgresServer  # noqa: E402
 
 QE_VENV = REPO / "bench" / ".venv-query-exporter"
 # SQLAlchemy 2.1 (query-exporter 5) drives PostgreSQL through psycopg 3 by default.

@@ -1,19 +1,24 @@
 """nginx Ingresses for Grafana, Prometheus and Alertmanager: TLS, basic auth, no lifecycle endpoints.
 
 Prometheus and Alertmanager have no login of their own, so basic auth (an htpasswd Secret, bcrypt)
-guards all three. Their lifecycle (`/-/reload`, `/-/quit`) and admin APIs stay reachable inside the
-namespace only: the Ingress routes those paths to a Service without endpoints, which nginx answers
-with 503, without relying on nginx snippets (often disabled on shared controllers).
+guards all three. Their lifecycle (`/-/reload`, `/-/quit`), admin APIs and profiling endpoints
+(`/debug/pprof/*`: heap and goroutine dumps) stay reachable inside the namespace only: the Ingress
+routes those paths to a Service without endpoints, which nginx answers with 503, without relying on
+nginx snippets (often disabled on shared controllers).
+
+The htpasswd salt is a pulumi-random value kept in the stack state: stable across `pulumi up` (no
+diff while the password is unchanged), and never derived from the password (a salt computed from
+user and password is itself a fast oracle for the password).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import bcrypt
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from components import k8s as kube
 from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS, Server
@@ -40,23 +45,31 @@ def _route(host: str, server: Server, blocked_paths: tuple[str, ...] = ()) -> Ro
 
 def routes(settings: Settings) -> dict[str, Route]:
     return {
-        "grafana": _route(settings.grafana.host, GRAFANA),
-        "prometheus": _route(settings.prometheus.host, PROMETHEUS, ("/-/", "/api/v1/admin/")),
-        "alertmanager": _route(settings.alertmanager.host, ALERTMANAGER, ("/-/",)),
+        "grafana": _route(settings.grafana.host, GRAFANA, ("/debug/",)),
+        "prometheus": _route(settings.prometheus.host, PROMETHEUS, ("/-/", "/api/v1/admin/", "/debug/")),
+        "alertmanager": _route(settings.alertmanager.host, ALERTMANAGER, ("/-/", "/debug/")),
     }
 
 
-def htpasswd_line(user: str, password: str) -> str:
-    """An htpasswd entry with a bcrypt hash whose salt is derived from user and password.
+SALT_LENGTH = 22
 
-    A random salt would change the Secret on every `pulumi up`; this one changes only when the
-    password does, and still differs between users and passwords.
-    """
-    digest = hashlib.sha256(f"waqiti-basic-auth:{user}:{password}".encode()).digest()
-    salt_chars = "".join(_BCRYPT_ALPHABET[byte % 64] for byte in digest[:22])
+
+def htpasswd_line(user: str, password: str, salt: str) -> str:
+    """An htpasswd entry: bcrypt (cost 12) of the password with a salt of 22 characters of bcrypt's
+    alphabet, which the caller keeps stable (pulumi-random state)."""
+    if len(salt) != SALT_LENGTH or any(c not in _BCRYPT_ALPHABET for c in salt):
+        raise ValueError("the htpasswd salt must be 22 characters of bcrypt's alphabet")
     # The 22nd salt character carries only 2 bits; bcrypt wants it from ".Oeu".
-    salt = f"$2b$12${salt_chars[:21]}{'.Oeu'[digest[21] % 4]}".encode()
-    return f"{user}:{bcrypt.hashpw(password.encode(), salt).decode()}"
+    salt = f"$2b$12${salt[:21]}{'.Oeu'[_BCRYPT_ALPHABET.index(salt[21]) % 4]}"
+    return f"{user}:{bcrypt.hashpw(password.encode(), salt.encode()).decode()}"
+
+
+def htpasswd_salt(name: str, user: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A random salt kept in the stack state, replaced only when the user changes."""
+    salt = random.RandomString(
+        name, length=SALT_LENGTH, special=True, override_special="./", upper=True, lower=True, numeric=True,
+        keepers={"user": user}, opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(salt.result)
 
 
 class MonitoringIngress(pulumi.ComponentResource):
@@ -70,9 +83,9 @@ class MonitoringIngress(pulumi.ComponentResource):
         child = kube.child(self)
         ingress = settings.ingress
         user = ingress.basic_auth_user
-        self.basic_auth = kube.secret(
-            BASIC_AUTH_SECRET, COMPONENT, namespace, {"auth": basic_auth_password.apply(lambda password: htpasswd_line(user, password) + "\n")}, child
-        )
+        salt = htpasswd_salt(f"{BASIC_AUTH_SECRET}-salt", user, self)
+        auth = pulumi.Output.all(basic_auth_password, salt).apply(lambda values: htpasswd_line(user, *values) + "\n")
+        self.basic_auth = kube.secret(BASIC_AUTH_SECRET, COMPONENT, namespace, {"auth": auth}, child)
         self.blackhole = k8s.core.v1.Service(
             BLACKHOLE,
             metadata=kube.metadata(BLACKHOLE, COMPONENT, namespace),

@@ -20,6 +20,31 @@ WEB_PORT = PROMETHEUS.port
 CONFIG_DIR, RULES_DIR, SECRETS_DIR, DATA_DIR = (PROMETHEUS.dirs[role] for role in ("config", "rules", "secrets", "data"))
 
 
+API_TOKEN_VOLUME = "api-token"
+API_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"  # where service discovery looks
+
+
+def _api_token_volume() -> k8s.core.v1.VolumeArgs:
+    """The service account's token, the cluster CA and the namespace, as the kubelet would mount them
+    for the whole pod, but mounted into the prometheus container alone: the config reloader sidecar
+    talks to nothing but Prometheus and gets no token."""
+    return k8s.core.v1.VolumeArgs(
+        name=API_TOKEN_VOLUME,
+        projected=k8s.core.v1.ProjectedVolumeSourceArgs(
+            default_mode=0o444,
+            sources=[
+                k8s.core.v1.VolumeProjectionArgs(service_account_token=k8s.core.v1.ServiceAccountTokenProjectionArgs(
+                    path="token", expiration_seconds=3600)),
+                k8s.core.v1.VolumeProjectionArgs(config_map=k8s.core.v1.ConfigMapProjectionArgs(
+                    name="kube-root-ca.crt", items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")])),
+                k8s.core.v1.VolumeProjectionArgs(downward_api=k8s.core.v1.DownwardAPIProjectionArgs(items=[
+                    k8s.core.v1.DownwardAPIVolumeFileArgs(path="namespace", field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
+                        field_path="metadata.namespace"))])),
+            ],
+        ),
+    )
+
+
 @dataclass
 class PrometheusArgs:
     settings: PrometheusSettings
@@ -54,8 +79,10 @@ class Prometheus(pulumi.ComponentResource):
             kube.config_map_volume("config", f"{NAME}-config", config_files),
             kube.config_map_volume("rules", f"{NAME}-rules", args.rule_files),
             kube.empty_dir("tmp", "64Mi"),
+            _api_token_volume(),
         ]
-        mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", DATA_DIR, read_only=False), kube.mount("tmp", "/tmp", read_only=False)]
+        mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", DATA_DIR, read_only=False), kube.mount("tmp", "/tmp", read_only=False),
+                  kube.mount(API_TOKEN_VOLUME, API_TOKEN_DIR)]
         self.secrets = None
         if args.remote_write_password is not None:
             self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, {REMOTE_WRITE_PASSWORD: args.remote_write_password}, child, label_name=NAME)
@@ -122,7 +149,7 @@ class Prometheus(pulumi.ComponentResource):
                     [prometheus, reloader],
                     volumes,
                     args.service_account_name,
-                    mount_token=True,
+                    mount_token=False,  # mounted into the prometheus container only, not the reloader
                     spread=True,
                     termination_grace_period_seconds=600,  # let the head block flush on shutdown
                 ),

@@ -10,12 +10,12 @@ from components import k8s as kube
 NAME = "prometheus"
 COMPONENT = "prometheus"
 
-# get/list/watch only. nodes/metrics lets Prometheus scrape kubelets and cAdvisor directly;
-# nodes/proxy (which can exec into pods through the kubelet) is deliberately not granted.
+# get/list/watch only, and only what the discovery roles of configs/prometheus/ use (node, endpoints,
+# pod: tests/test_program.py derives the set from the rendered jobs). nodes/metrics lets Prometheus
+# scrape kubelets and cAdvisor directly; nodes/proxy (which can exec into pods through the kubelet)
+# is deliberately not granted, nor endpointslices or ingresses, which no job discovers.
 DISCOVERY_RULES = [
     k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["nodes", "nodes/metrics", "services", "endpoints", "pods"], verbs=["get", "list", "watch"]),
-    k8s.rbac.v1.PolicyRuleArgs(api_groups=["discovery.k8s.io"], resources=["endpointslices"], verbs=["get", "list", "watch"]),
-    k8s.rbac.v1.PolicyRuleArgs(api_groups=["networking.k8s.io"], resources=["ingresses"], verbs=["get", "list", "watch"]),
     k8s.rbac.v1.PolicyRuleArgs(non_resource_urls=["/metrics"], verbs=["get"]),
 ]
 

@@ -37,11 +37,15 @@ def build_lock():
 CA_IN_BUILD = "/run/pip-ca.crt"
 
 
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
 def pip_ca_flags() -> list[str]:
-    """This machine's CA bundle for pip inside the build, when PIP_CERT names one (a TLS-inspecting
-    proxy); mounted for the RUN steps only, never part of the image."""
-    bundle = os.environ.get("PIP_CERT", "")
-    if not bundle or not os.path.isfile(bundle):
+    """This machine's CA bundle for pip inside the build: PIP_CERT's, else the system's (which holds
+    a TLS-inspecting proxy's CA where there is one; pip in the build sees neither the environment nor
+    /etc/pip.conf). Mounted for the RUN steps only, never part of the image."""
+    bundle = next((path for path in (os.environ.get("PIP_CERT", ""), SYSTEM_CA_BUNDLE) if path and os.path.isfile(path)), None)
+    if bundle is None:
         return []
     return ["--volume", f"{bundle}:{CA_IN_BUILD}:ro", "--build-arg", f"PIP_CERT={CA_IN_BUILD}"]
 

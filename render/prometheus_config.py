@@ -9,6 +9,7 @@ import yaml
 
 from model.endpoints import ALERTMANAGER, PROMETHEUS
 from model.settings import Settings
+from model.settings.prometheus import SCRAPE_TIMEOUT
 from model.yamltext import dump_yaml
 from render import business_metrics
 from render.exporter_jobs import kube_state_metrics_job, node_exporter_job
@@ -92,7 +93,7 @@ def render_prometheus_config(settings: Settings) -> str:
         "global": {
             "scrape_interval": prometheus.scrape_interval,
             "evaluation_interval": prometheus.evaluation_interval,
-            "scrape_timeout": "10s",
+            "scrape_timeout": SCRAPE_TIMEOUT,
             # Prometheus 3 expands ${POD_NAME} (the pod's env) in external labels: each replica
             # labels its own series, so a long-term store can deduplicate the pair.
             "external_labels": {"cluster": settings.cluster_name, "replica": "${POD_NAME}"},

@@ -57,6 +57,16 @@ def hostile_settings(path: Path = HOSTILE_FILE) -> list[Attempt]:
             for item in yaml.safe_load(path.read_text(encoding="utf-8"))]
 
 
+def repeats_value(value: object, message: str) -> bool:
+    """Whether an error message repeats a value (a secret pasted into a plain key would be printed).
+    Short values, and values found only inside a longer word of the message (the example `#critical-alerts`
+    for the value `critical-alerts`, the project name for `monitoring`), do not count."""
+    text = _text(value).strip()
+    if len(text) < 6:
+        return False
+    return re.search(rf"(?<![\w.#:/-]){re.escape(text)}(?![\w.:/-])", message) is not None
+
+
 def grafana_ini(text: str) -> dict[tuple[str, str], str]:
     """grafana.ini as Grafana's ini library reads it: one entry per line, a later key wins."""
     section, values = "", {}
@@ -169,8 +179,7 @@ def try_one(attempt: Attempt, stack: str, baseline, base_out: Path) -> Outcome:
             return Outcome(attempt, "crashed", f"after {len(recorder.resources)} resources: {error}")
         if not named:
             return Outcome(attempt, "traceback", f"error without the key: {error}")
-        value = _text(attempt.value).strip()
-        leaked = len(value) >= 6 and value in str(error)
+        leaked = repeats_value(attempt.value, str(error))
         return Outcome(attempt, "leaked" if leaked else "named", str(error).splitlines()[-1].strip())
     except Exception as error:  # noqa: BLE001 (classifying every failure is the point)
         kind = "crashed" if recorder.resources else "traceback"

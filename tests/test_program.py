@@ -45,7 +45,7 @@ def test_every_pod_is_restricted(runs, stack):
     for name, spec in specs.items():
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True and pod["seccompProfile"]["type"] == "RuntimeDefault", name
-        assert spec["automountServiceAccountToken"] is (name == "prometheus"), name
+        assert spec["automountServiceAccountToken"] is False, name  # prometheus projects its token into one container
         for container in spec["containers"]:
             where = f"{name}/{container['name']}"
             context = container["securityContext"]
@@ -73,7 +73,13 @@ def test_prometheus_may_only_read_what_discovery_needs(runs):
     verbs = {verb for rule in role["rules"] for verb in rule["verbs"]}
     assert verbs <= {"get", "list", "watch"}
     resources = {resource for rule in role["rules"] for resource in rule.get("resources", [])}
-    assert resources == {"nodes", "nodes/metrics", "services", "endpoints", "pods", "endpointslices", "ingresses"}
+    # Exactly what the discovery roles of the rendered jobs read (Prometheus's Kubernetes SD), plus
+    # nodes/metrics for scraping kubelets directly.
+    config = yaml.safe_load(run.get("ConfigMap", "prometheus-config").inputs["data"]["prometheus.yml"])
+    roles = {sd["role"] for job in config["scrape_configs"] for sd in job.get("kubernetes_sd_configs", [])}
+    needs = {"node": {"nodes"}, "pod": {"pods"}, "service": {"services"}, "endpoints": {"endpoints", "services", "pods"},
+             "endpointslice": {"endpointslices", "services", "pods"}, "ingress": {"ingresses"}}
+    assert resources == set().union(*(needs[role] for role in roles)) | {"nodes/metrics"}
     assert [rule.get("nonResourceURLs") for rule in role["rules"] if "nonResourceURLs" in rule] == [["/metrics"]]
     assert len(role["rules"]) == len(DISCOVERY_RULES)
     assert [r.kind for r in run.kubernetes() if r.kind in {"ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"}] == ["ClusterRole", "ClusterRoleBinding"]
@@ -190,7 +196,8 @@ def test_the_exporter_gets_its_password_from_the_secret_only(runs):
 def test_ingress_hides_lifecycle_and_admin_endpoints(runs, stack):
     run = runs[stack]
     settings = settings_for_stack(stack)
-    for name, blocked in (("prometheus", {"/-/", "/api/v1/admin/"}), ("alertmanager", {"/-/"}), ("grafana", set())):
+    for name, blocked in (("prometheus", {"/-/", "/api/v1/admin/", "/debug/"}), ("alertmanager", {"/-/", "/debug/"}),
+                          ("grafana", {"/debug/"})):
         ingress = run.get("Ingress", name).manifest
         paths = ingress["spec"]["rules"][0]["http"]["paths"]
         to_blackhole = {p["path"] for p in paths if p["backend"]["service"]["name"] == "ingress-blackhole"}
@@ -212,10 +219,17 @@ def test_basic_auth_is_a_bcrypt_htpasswd_of_the_stack_password(runs):
     assert user == "sre" and hashed.startswith("$2b$")
     assert bcrypt.checkpw(run.outputs["basicAuthPassword"].encode(), hashed.encode())
     assert not bcrypt.checkpw(b"wrong", hashed.encode())
-    # The same password gives the same line: no diff on every `pulumi up`.
+    # The salt is pulumi-random state, not derived from the password: the same password and salt give
+    # the same line (no diff on every `pulumi up`), and the salt says nothing about the password.
     from components.ingress import htpasswd_line
 
-    assert htpasswd_line("sre", "s3cret") == htpasswd_line("sre", "s3cret") != htpasswd_line("sre", "other")
+    salt_resource = next(r for r in run.resources if r.type == "random:index/randomString:RandomString"
+                         and r.name == "ingress-basic-auth-salt")
+    assert salt_resource.inputs["length"] == 22 and salt_resource.inputs["keepers"] == {"user": "sre"}
+    salt = hashed[7:29]
+    assert htpasswd_line("sre", "s3cret", salt) == htpasswd_line("sre", "s3cret", salt) != htpasswd_line("sre", "other", salt)
+    other_salt = "A" * 22
+    assert htpasswd_line("sre", "s3cret", other_salt) != htpasswd_line("sre", "s3cret", salt)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -318,3 +332,24 @@ def test_without_remote_write_there_is_no_remote_write_secret(runs):
     assert not [r for r in runs["production"].kubernetes("Secret") if r.inputs["metadata"]["name"] == "prometheus-secrets"]
     config = yaml.safe_load(runs["production"].get("ConfigMap", "prometheus-config").manifest["data"]["prometheus.yml"])
     assert "remote_write" not in config
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_api_token_reaches_the_prometheus_container_only(runs, stack):
+    pod = runs[stack].get("StatefulSet", "prometheus").manifest["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    token_dir = "/var/run/secrets/kubernetes.io/serviceaccount"
+    mounting = [c["name"] for c in pod["containers"] if any(m["mountPath"] == token_dir for m in c.get("volumeMounts", []))]
+    assert mounting == ["prometheus"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "api-token")
+    assert [next(iter(source)) for source in volume["projected"]["sources"]] == ["serviceAccountToken", "configMap", "downwardAPI"]
+    for name, pod_spec in ((r.inputs["metadata"]["name"], r.manifest["spec"]["template"]["spec"])
+                           for r in runs[stack].kubernetes() if r.kind in ("Deployment", "StatefulSet")):
+        assert pod_spec.get("automountServiceAccountToken") is False, name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_tls_scrape_verifies_the_target(runs, stack):
+    config = yaml.safe_load(runs[stack].get("ConfigMap", "prometheus-config").inputs["data"]["prometheus.yml"])
+    for job in config["scrape_configs"]:
+        assert "insecure_skip_verify" not in job.get("tls_config", {}), job["job_name"]

@@ -20,10 +20,11 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from testsupport.ports import free_port
 
 # Durability is pointless for a throwaway server, and turning it off makes bulk loads fast.
 FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
@@ -38,12 +39,6 @@ def find_postgres_bin_dir() -> Path:
             return Path(candidate)
     raise FileNotFoundError("PostgreSQL server binaries not found: install Debian's postgresql-15 "
                             "(make debian-packages) or set PG_BIN_DIR")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:

@@ -117,6 +117,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomPassword:RandomPassword":
             # Deterministic stand-in for the generated value, unique per resource.
             state["result"] = "generated-" + hashlib.sha256(args.name.encode()).hexdigest()[:24]
+        if args.typ == "random:index/randomString:RandomString":
+            # Deterministic, of the requested length, from letters and digits (valid in every alphabet asked for).
+            digest = hashlib.sha256(args.name.encode()).hexdigest() * 4
+            state["result"] = digest[: int(args.inputs.get("length", 16))]
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -12,7 +12,7 @@ import pytest
 import requests
 import yaml
 
-from testsupport.postgres import free_port
+from testsupport.ports import free_port
 
 from .conftest import EXPORTER_DIR, READER, READER_PASSWORD
 from .scraping import value, scrape, wait_until

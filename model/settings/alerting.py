@@ -6,7 +6,7 @@ from typing import Literal, Optional, get_args
 
 from pydantic import Field, model_validator
 
-from model.settings.types import Email, Group, Url
+from model.settings.types import AwsRegion, DnsLabel, Email, Group, SlackChannel, SnsTopicArn, Url
 
 # The auto-remediation hooks there are; each is `<remediationWebhookUrl>/<action>`.
 RemediationAction = Literal["freeze-wallets", "replace-node", "scale-db-replicas"]
@@ -18,9 +18,9 @@ class AlertingSettings(Group):
 
     pagerduty_enabled: bool = True
     sms_enabled: bool = True
-    sms_topic_arn: Optional[str] = None
-    sns_region: str = "us-east-1"
-    slack_critical_channel: str = "#critical-alerts"
+    sms_topic_arn: Optional[SnsTopicArn] = None
+    sns_region: AwsRegion = "us-east-1"
+    slack_critical_channel: SlackChannel = "#critical-alerts"
     runbook_base_url: Url = "https://runbook.example.com"
     remediation_enabled: bool = False
     remediation_webhook_url: Optional[Url] = None
@@ -32,7 +32,7 @@ class AlertingSettings(Group):
     # The dead man's switch that expects the always-firing Watchdog (e.g. a Dead Man's Snitch / healthchecks URL).
     deadmans_switch_url: Optional[Url] = None
     # Slack channel per team label; the critical channel above is the on-call one.
-    slack_team_channels: dict[str, str] = Field(
+    slack_team_channels: dict[DnsLabel, SlackChannel] = Field(
         default_factory=lambda: {
             "payment": "#payments-alerts",
             "wallet": "#wallet-alerts",
@@ -65,7 +65,4 @@ class AlertingSettings(Group):
         missing = {"payment", "wallet", "platform", "operations", "growth", "security", "compliance", "sre", "support"} - set(self.slack_team_channels)
         if missing:
             raise ValueError(f"alertingSlackTeamChannels: missing a channel for team(s) {sorted(missing)}")
-        for team, channel in self.slack_team_channels.items():
-            if not channel.startswith("#"):
-                raise ValueError(f"alertingSlackTeamChannels: channel of {team!r} must start with '#', got {channel!r}")
         return self

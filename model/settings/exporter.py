@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from model.settings.types import Group, Image, Port, Quantity, Replicas
+from model.settings.types import DatabaseName, Group, Host, Image, Port, Quantity, Replicas, User
 
 
 class ExporterSettings(Group):
@@ -20,13 +20,13 @@ class ExporterSettings(Group):
     """Memory request."""
     memory_limit: Quantity = "256Mi"
     """Memory limit."""
-    database_host: str = "postgres.waqiti.svc"
+    database_host: Host = "postgres.waqiti.svc"
     """Platform PostgreSQL (a read replica is best) the exporter reads."""
     database_port: Port = 5432
     """PostgreSQL port."""
-    database_name: str = "waqiti"
+    database_name: DatabaseName = "waqiti"
     """PostgreSQL database."""
-    database_user: str = "metrics_reader"
+    database_user: User = "metrics_reader"
     """Read-only role; its password is the secret exporterDatabasePassword."""
     database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
     """PostgreSQL sslmode."""

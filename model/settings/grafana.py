@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from model.settings.types import DnsName, Group, Image, Port, Quantity, Replicas
+from model.settings.types import DatabaseName, DnsName, Group, Host, HostPort, Image, Port, Quantity, Replicas, User
 
 
 class GrafanaSettings(Group):
@@ -26,19 +26,19 @@ class GrafanaSettings(Group):
     """Memory limit."""
     host: DnsName = "grafana.waqiti.example.com"
     """Public host name of Grafana behind the ingress."""
-    admin_user: str = "admin"
+    admin_user: User = "admin"
     """Grafana admin user; its password is grafanaAdminPassword or generated."""
-    database_host: Optional[str] = None
+    database_host: Optional[Host] = None
     """PostgreSQL host for Grafana (shared with the platform); unset = SQLite on a volume."""
     database_port: Port = 5432
     """PostgreSQL port."""
-    database_name: str = "grafana"
+    database_name: DatabaseName = "grafana"
     """PostgreSQL database."""
-    database_user: str = "grafana"
+    database_user: User = "grafana"
     """PostgreSQL user; its password is the secret grafanaDatabasePassword."""
     database_ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
     """PostgreSQL sslmode."""
-    redis_address: Optional[str] = None
+    redis_address: Optional[HostPort] = None
     """Redis host:port for Grafana's cache; unset = no remote cache."""
     image_renderer_enabled: bool = True
     """Deploy the image renderer (PNG panels for reports and alerts)."""

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from model.settings.secrets import PROJECT, SECRET_KEYS, SECRETS, missing_secrets
 from model.settings.stack import Settings
-from model.settings.types import Group
+from model.settings.types import CONTROL, Group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,8 +63,32 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _named(keys: dict[str, tuple[str, ...]], loc: tuple[str, ...], message: str) -> tuple[str, str]:
+    """The config key an error is about, and its message. A check across fields raises at the group
+    (or the whole model) with a message that starts with the key it blames."""
+    by_path = {path: key for key, path in keys.items()}
+    key = by_path.get(loc[:2]) or by_path.get(loc[:1])
+    blamed, colon, rest = message.partition(": ")
+    if colon and blamed in keys and (key is None or keys[blamed][: len(loc)] == loc[: len(keys[blamed])]):
+        return blamed, rest
+    return key or ".".join(loc) or "settings", message
+
+
 def parse(raw: dict[str, Any]) -> Settings:
-    """Validate plain config (keys without the project prefix) into Settings, or raise SettingsError."""
+    """Validate plain config (keys without the project prefix) into Settings, or raise SettingsError.
+    No message repeats a value: a secret pasted into a plain key must not reach a log."""
     keys = config_keys()
     problems: list[str] = []
     tree: dict[str, Any] = {}
@@ -76,20 +100,23 @@ def parse(raw: dict[str, Any]) -> Settings:
             hint = difflib.get_close_matches(key, list(keys) + list(SECRET_KEYS), n=1)
             problems.append(f"{PROJECT}:{key}: unknown setting" + (f"; did you mean {PROJECT}:{hint[0]}?" if hint else ""))
             continue
+        value = _decode(value)
+        if any(CONTROL.search(text) for text in _strings(value)):
+            problems.append(f"{PROJECT}:{key}: contains a control character (newline, tab, NUL, ...); "
+                            "expected one line of text")
+            continue
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = _decode(value)
+        node[path[-1]] = value
     if problems:
         raise SettingsError(problems)
     try:
         return Settings.model_validate(tree)
     except ValidationError as error:
-        by_path = {path: key for key, path in keys.items()}
         for item in error.errors():
             loc = tuple(str(part) for part in item["loc"])
-            key = by_path.get(loc[:2]) or by_path.get(loc[:1]) or ".".join(loc)
-            message = item["msg"].removeprefix("Value error, ")
+            key, message = _named(keys, loc, item["msg"].removeprefix("Value error, "))
             if item["type"] == "missing":
                 message = "required, not set"
             problems.append(f"{PROJECT}:{key}: {message}")
@@ -127,6 +154,11 @@ def load() -> StackConfig:
     for key in sorted(present):
         if not runtime_config.is_config_secret(f"{PROJECT}:{key}"):
             problems.append(f"{PROJECT}:{key}: holds a secret but is stored in plain text; set it with --secret")
+    for key in sorted(set(raw) - SECRET_KEYS):
+        if runtime_config.is_config_secret(f"{PROJECT}:{key}"):
+            # Its value would land in a ConfigMap, in plain text, whatever the stack file says.
+            problems.append(f"{PROJECT}:{key}: stored with --secret, but it is a plain setting that ends up in "
+                            "ConfigMaps; store it in plain text, or put the credential in its secret key")
     if settings is not None:
         problems += missing_secrets(settings, present)
     if problems:
@@ -139,13 +171,16 @@ def load() -> StackConfig:
 
 
 def read_stack_file(path) -> dict[str, Any]:
-    """The plain values of a `Pulumi.<stack>.yaml`, keys without the project prefix; secure values skipped."""
-    import yaml
-
+    """The plain values of a `Pulumi.<stack>.yaml`, keys without the project prefix; secure values skipped.
+    Like the Pulumi CLI, refuses a file that is not a mapping and a key given twice (YAML would keep the
+    last value silently)."""
     with open(path, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle) or {}
+        document = _load_unique_yaml(handle, path)
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise SettingsError([f"{path}: `config` must be a mapping of keys to values"])
     values = {}
-    for key, value in (document.get("config") or {}).items():
+    for key, value in config.items():
         project, _, name = key.partition(":")
         if project != PROJECT:
             continue
@@ -153,6 +188,33 @@ def read_stack_file(path) -> dict[str, Any]:
             continue
         values[name] = json.dumps(value) if isinstance(value, (list, dict)) else value
     return values
+
+
+def _load_unique_yaml(stream, path) -> dict:
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise SettingsError([f"{path}: line {key_node.start_mark.line + 1}: key {key!r} is given twice"])
+            seen.add(key)
+        return loader.construct_mapping(node, deep=deep)
+
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    try:
+        document = yaml.load(stream, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as error:
+        raise SettingsError([f"{path}: not valid YAML ({type(error).__name__})"]) from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise SettingsError([f"{path}: expected a mapping with a `config` key, not a {type(document).__name__}"])
+    return document
 
 
 def settings_for_stack(stack: str, root=None) -> Settings:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from model.settings.types import ByteSize, DnsName, Duration, Group, Image, Quantity, Replicas, Url
+from model.settings.types import ByteSize, DnsName, Duration, Group, Image, Quantity, Replicas, Url, User, duration_seconds
+
+# Every job's scrape timeout (prometheus.yml's global); Prometheus refuses an interval shorter than it.
+SCRAPE_TIMEOUT = "10s"
 
 
 class PrometheusSettings(Group):
@@ -36,7 +39,7 @@ class PrometheusSettings(Group):
     """Queries evaluated at once (--query.max-concurrency)."""
     query_timeout: Duration = "2m"
     """Longest a query may run (--query.timeout)."""
-    sample_limit: Annotated[int, Field(ge=100)] = 50000
+    sample_limit: Annotated[int, Field(ge=100, le=10_000_000)] = 50000
     """Samples a target may expose per scrape before the scrape fails (jobs may set their own)."""
     label_limit: Annotated[int, Field(ge=10, le=200)] = 64
     """Labels a series may carry before the scrape fails."""
@@ -44,5 +47,11 @@ class PrometheusSettings(Group):
     """Public host name of the Prometheus UI behind the ingress."""
     remote_write_url: Optional[Url] = None
     """Long-term store (Thanos receive, Mimir, Cortex) to remote_write to; unset = none."""
-    remote_write_username: Optional[str] = None
+    remote_write_username: Optional[User] = None
     """Basic-auth user for remote_write; its password is the secret remoteWritePassword."""
+
+    @model_validator(mode="after")
+    def _interval_covers_the_timeout(self):
+        if duration_seconds(self.scrape_interval) < duration_seconds(SCRAPE_TIMEOUT):
+            raise ValueError(f"prometheusScrapeInterval: expected at least the scrape timeout ({SCRAPE_TIMEOUT})")
+        return self

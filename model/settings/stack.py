@@ -16,7 +16,7 @@ from model.settings.network import NetworkSettings
 from model.settings.prometheus import PrometheusSettings
 from model.settings.reporting import ReportingSettings
 from model.settings.smtp import SmtpSettings
-from model.settings.types import DnsLabel, Group
+from model.settings.types import DnsLabel, DnsName, Group
 
 
 class Settings(Group):
@@ -26,7 +26,7 @@ class Settings(Group):
     """Namespace everything is deployed to."""
     cluster_name: DnsLabel
     """Value of the external label cluster on every series and alert."""
-    storage_class: Optional[str] = None
+    storage_class: Optional[DnsName] = None
     """StorageClass of every volume; unset = the cluster default."""
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()

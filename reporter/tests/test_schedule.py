@@ -13,14 +13,14 @@ def test_good_values_pass_normalised():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: validate_timezone("Mars/Olympus"), "unknown timezone 'Mars/Olympus'"),
+    (lambda: validate_timezone("Mars/Olympus"), "unknown timezone: expected an IANA name"),
     (lambda: validate_timezone(""), "timezone must be an IANA name"),
-    (lambda: validate_cron("0 8 * *"), "expected 5 fields"),
-    (lambda: validate_cron("0 25 * * *"), "out of range"),
-    (lambda: validate_cron("@daily"), "expected 5 fields"),
+    (lambda: validate_cron("0 8 * *"), "expected a 5-field cron schedule"),
+    (lambda: validate_cron("0 25 * * *"), "expected a 5-field cron schedule"),
+    (lambda: validate_cron("@daily"), "expected a 5-field cron schedule"),
     (lambda: validate_recipients([]), "at least one email address"),
     (lambda: validate_recipients(" , "), "at least one email address"),
-    (lambda: validate_recipients(["sre@waqiti.example", "not-an-address"]), "invalid email address 'not-an-address'"),
+    (lambda: validate_recipients(["sre@waqiti.example", "not-an-address"]), "invalid email address: expected something like"),
     (lambda: validate_email("Ops <ops@waqiti.example>"), "invalid email address"),
     (lambda: validate_email("ops@localhost"), "invalid email address"),
 ])

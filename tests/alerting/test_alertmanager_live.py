@@ -8,7 +8,6 @@ escalation test, the route timings shrink (5m -> 2s, 15m -> 4s): the mechanism i
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -19,17 +18,12 @@ import pytest
 import requests
 import yaml
 
+from testsupport.ports import free_port
 from tests.alerting.conftest import require, route_nodes
 
 pytestmark = pytest.mark.slow
 
 SCALE = {"0s": "0s", "30s": "1s", "1m": "1s", "5m": "2s", "15m": "4s"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Sink:
