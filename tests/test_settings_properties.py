@@ -21,6 +21,7 @@ from model.settings.load import ROOT
 from render.alertmanager_config import render_alertmanager_files
 from render.grafana_provisioning import render_grafana_ini
 from render.prometheus_config import render_prometheus_config
+from testsupport.pinned_tools import binary
 from testsupport.prometheus import checkable_copy
 from tests.settings_attack import grafana_ini, repeats_value
 
@@ -74,7 +75,7 @@ def _tool_checks(settings, tmp_path) -> None:
     rules.mkdir(exist_ok=True)
     config = checkable_copy(yaml.safe_load(render_prometheus_config(settings)), rules, tmp_path)
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    result = subprocess.run(["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
+    result = subprocess.run([binary("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
     am_dir = tmp_path / "alertmanager"
@@ -82,12 +83,12 @@ def _tool_checks(settings, tmp_path) -> None:
         path = am_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace("/etc/alertmanager/templates/", f"{am_dir}/templates/"))
-    result = subprocess.run(["amtool", "check-config", str(am_dir / "alertmanager.yml")], capture_output=True, text=True)
+    result = subprocess.run([binary("amtool"), "check-config", str(am_dir / "alertmanager.yml")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     document = yaml.safe_load((am_dir / "alertmanager.yml").read_text())
     channels = {c["channel"] for r in document["receivers"] for c in r.get("slack_configs") or [] if "channel" in c}
     for channel in channels:
-        result = subprocess.run(["amtool", "template", "render", f"--template.glob={am_dir}/templates/*.tmpl",
+        result = subprocess.run([binary("amtool"), "template", "render", f"--template.glob={am_dir}/templates/*.tmpl",
                                  f"--template.text={channel}"], capture_output=True, text=True)
         assert result.returncode == 0 and result.stdout.strip() == channel, (channel, result.stderr)
 
