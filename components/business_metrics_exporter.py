@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.shape import ComponentArgs
 from model.endpoints import EXPORTER
 from model.settings import ExporterSettings
+from render.content import ExporterContent
 
 NAME = EXPORTER.name
 COMPONENT = "business-metrics"
@@ -17,12 +17,7 @@ PORT = EXPORTER.port
 CONFIG_DIR, SECRETS_DIR = EXPORTER.dirs["config"], EXPORTER.dirs["secrets"]
 
 
-@dataclass
-class BusinessMetricsExporterArgs:
-    settings: ExporterSettings
-    namespace: str
-    config_files: dict[str, str]  # config.yml: the metric -> table/column mapping
-    database_password: pulumi.Output[str]
+BusinessMetricsExporterArgs = ComponentArgs[ExporterSettings, ExporterContent]
 
 
 def _env(name: str, value: str) -> k8s.core.v1.EnvVarArgs:
@@ -39,9 +34,10 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
     def __init__(self, name: str, args: BusinessMetricsExporterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:BusinessMetricsExporter", name, None, opts)
         child = kube.child(self)
-        settings, namespace = args.settings, args.namespace
-        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, args.config_files, child, label_name=NAME)
-        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, {"db-password": args.database_password}, child, label_name=NAME)
+        settings, namespace = args.settings, args.placement.namespace
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, args.content.config, child, label_name=NAME)
+        password = args.secrets["exporterDatabasePassword"]
+        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, {"db-password": password}, child, label_name=NAME)
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)
         # libpq reads the connection from PG* variables; the password is a file from the Secret,
         # which the exporter reads at start (never an environment variable: those leak into dumps).
@@ -77,7 +73,7 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
                     COMPONENT,
                     [container],
                     [
-                        kube.config_map_volume("config", f"{NAME}-config", args.config_files),
+                        kube.config_map_volume("config", f"{NAME}-config", args.content.config),
                         kube.secret_volume("secrets", f"{NAME}-secrets", ["db-password"]),
                         kube.empty_dir("tmp", "64Mi"),
                     ],

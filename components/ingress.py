@@ -21,6 +21,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import k8s as kube
+from components.passwords import configured_or_generated
+from components.shape import ComponentArgs
 from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS, Server
 from model.settings import Settings
 from model.urls import public_url
@@ -29,6 +31,9 @@ COMPONENT = "ingress"
 BASIC_AUTH_SECRET = "ingress-basic-auth"
 BLACKHOLE = "ingress-blackhole"
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+# The whole settings: the ingress group and the host of each UI.
+IngressArgs = ComponentArgs[Settings, None]
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,19 @@ class MonitoringIngress(pulumi.ComponentResource):
     blackhole: k8s.core.v1.Service
     ingresses: dict[str, k8s.networking.v1.Ingress]
     urls: dict[str, pulumi.Output[str]]
+    basic_auth_password: pulumi.Output[str]
 
-    def __init__(self, name: str, settings: Settings, namespace: str, basic_auth_password: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:Ingress", name, None, opts)
         child = kube.child(self)
+        settings, namespace = args.settings, args.placement.namespace
         ingress = settings.ingress
         user = ingress.basic_auth_user
+        self.basic_auth_password = configured_or_generated(
+            "ingress-basic-auth-password", args.secrets.get("ingressBasicAuthPassword"), parent=self, former_parent=opts.parent if opts else None
+        )
         salt = htpasswd_salt(f"{BASIC_AUTH_SECRET}-salt", user, self)
-        auth = pulumi.Output.all(basic_auth_password, salt).apply(lambda values: htpasswd_line(user, *values) + "\n")
+        auth = pulumi.Output.all(self.basic_auth_password, salt).apply(lambda values: htpasswd_line(user, *values) + "\n")
         self.basic_auth = kube.secret(BASIC_AUTH_SECRET, COMPONENT, namespace, {"auth": auth}, child)
         self.blackhole = k8s.core.v1.Service(
             BLACKHOLE,

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.shape import ComponentArgs
 from model.endpoints import (
     ALERTMANAGER,
     ALERTMANAGER_CLUSTER_PORT,
@@ -25,6 +26,7 @@ from model.endpoints import (
     HTTPS_PORT,
     KUBELET_PORT,
     PROMETHEUS,
+    SLA_REPORTER,
 )
 from model.settings import Settings
 
@@ -97,7 +99,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
     anywhere = Peer(cidr=ANYWHERE)
     prometheus, grafana, alertmanager = Peer(pods=PROMETHEUS.name), Peer(pods=GRAFANA.name), Peer(pods=ALERTMANAGER.name)
     renderer = Peer(pods=GRAFANA_RENDERER.name)
-    sla_reporter = Peer(pods="sla-reporter")
+    sla_reporter = Peer(pods=SLA_REPORTER)
     api_servers = tuple(Peer(cidr=cidr) for cidr in settings.network.api_server_cidrs)
     grafana_settings, reporting = settings.grafana, settings.reporting
     grafana_backup = (sla_reporter,) if reporting.enabled and reporting.grafana_backup_enabled else ()
@@ -147,7 +149,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
     if reporting.enabled:
         # The report and backup jobs: Prometheus (queries; the admin API for snapshots), Alertmanager
         # (silences), Grafana (its export), S3 and STS on 443, the mail relay. Nothing reaches them.
-        policies["sla-reporter"] = Policy(
+        policies[SLA_REPORTER] = Policy(
             egress=[
                 Rule((prometheus,), tcp(PROMETHEUS.port)),
                 Rule((alertmanager,), tcp(ALERTMANAGER.port)),
@@ -166,14 +168,19 @@ def _rules(rules: list[Rule], direction: str):
     return [k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
 
 
+# The whole settings: the flows depend on what every other component has turned on.
+NetworkPoliciesArgs = ComponentArgs[Settings, None]
+
+
 class NetworkPolicies(pulumi.ComponentResource):
     default_deny: k8s.networking.v1.NetworkPolicy
     allow_dns: k8s.networking.v1.NetworkPolicy
     workloads: dict[str, k8s.networking.v1.NetworkPolicy]
 
-    def __init__(self, name: str, settings: Settings, namespace: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:NetworkPolicies", name, None, opts)
         child = kube.child(self)
+        settings, namespace = args.settings, args.placement.namespace
         self.default_deny = k8s.networking.v1.NetworkPolicy(
             "default-deny-all",
             metadata=kube.metadata("default-deny-all", COMPONENT, namespace),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.rbac import NAME as SERVICE_ACCOUNT
+from components.shape import ComponentArgs
 from model.endpoints import CONFIG_RELOADER_PORT, PROMETHEUS
 from model.settings import PrometheusSettings
+from render.content import PrometheusContent
 from render.prometheus_config import REMOTE_WRITE_PASSWORD
 
 NAME = PROMETHEUS.name
@@ -18,7 +20,6 @@ COMPONENT = "prometheus"
 HEADLESS = PROMETHEUS.headless
 WEB_PORT = PROMETHEUS.port
 CONFIG_DIR, RULES_DIR, SECRETS_DIR, DATA_DIR = (PROMETHEUS.dirs[role] for role in ("config", "rules", "secrets", "data"))
-
 
 API_TOKEN_VOLUME = "api-token"
 API_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"  # where service discovery looks
@@ -45,16 +46,7 @@ def _api_token_volume() -> k8s.core.v1.VolumeArgs:
     )
 
 
-@dataclass
-class PrometheusArgs:
-    settings: PrometheusSettings
-    namespace: pulumi.Input[str]
-    service_account_name: pulumi.Input[str]
-    config_reloader_image: str
-    prometheus_yml: str
-    rule_files: dict[str, str]
-    storage_class: Optional[str] = None
-    remote_write_password: Optional[pulumi.Output[str]] = None
+PrometheusArgs = ComponentArgs[PrometheusSettings, PrometheusContent]
 
 
 class Prometheus(pulumi.ComponentResource):
@@ -69,27 +61,44 @@ class Prometheus(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:Prometheus", name, None, opts)
-        child = kube.child(self)
-        settings = args.settings
-        config_files = {"prometheus.yml": args.prometheus_yml}
-        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, args.namespace, config_files, child, label_name=NAME)
-        self.rules = kube.config_map_of_files(f"{NAME}-rules", COMPONENT, args.namespace, args.rule_files, child, label_name=NAME)
+        self.args, self.namespace, child = args, args.placement.namespace, kube.child(self)
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, self.namespace, args.content.config, child, label_name=NAME)
+        self.rules = kube.config_map_of_files(f"{NAME}-rules", COMPONENT, self.namespace, args.content.rules, child, label_name=NAME)
+        self.secrets = self._secrets(child)
+        web = [kube.port(PROMETHEUS.port_name, WEB_PORT)]
+        self.headless_service = kube.service(HEADLESS, COMPONENT, self.namespace, web, child, selects=NAME, headless=True)
+        # ClientIP affinity: the same replica answers a dashboard's successive queries.
+        self.service = kube.service(NAME, COMPONENT, self.namespace, web, child, session_affinity="ClientIP")
+        self.statefulset = self._statefulset()
+        self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, self.namespace, args.settings.replicas, child)
+        self.url = pulumi.Output.concat("https://", args.settings.host)
+        self.register_outputs({"url": self.url})
 
+    def _secrets(self, child: pulumi.ResourceOptions) -> Optional[k8s.core.v1.Secret]:
+        """The remote_write password, the only credential prometheus.yml reads; no Secret without it."""
+        password = self.args.secrets.get("remoteWritePassword")
+        if password is None:
+            return None
+        return kube.secret(f"{NAME}-secrets", COMPONENT, self.namespace, {REMOTE_WRITE_PASSWORD: password}, child, label_name=NAME)
+
+    def _volumes(self) -> tuple[list, list]:
+        content = self.args.content
         volumes = [
-            kube.config_map_volume("config", f"{NAME}-config", config_files),
-            kube.config_map_volume("rules", f"{NAME}-rules", args.rule_files),
+            kube.config_map_volume("config", f"{NAME}-config", content.config),
+            kube.config_map_volume("rules", f"{NAME}-rules", content.rules),
             kube.empty_dir("tmp", "64Mi"),
             _api_token_volume(),
         ]
         mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", DATA_DIR, read_only=False), kube.mount("tmp", "/tmp", read_only=False),
                   kube.mount(API_TOKEN_VOLUME, API_TOKEN_DIR)]
-        self.secrets = None
-        if args.remote_write_password is not None:
-            self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, args.namespace, {REMOTE_WRITE_PASSWORD: args.remote_write_password}, child, label_name=NAME)
+        if self.secrets is not None:
             volumes.append(kube.secret_volume("secrets", f"{NAME}-secrets", [REMOTE_WRITE_PASSWORD]))
             mounts.append(kube.mount("secrets", SECRETS_DIR))
+        return volumes, mounts
 
-        prometheus = kube.container(
+    def _container(self, mounts: list) -> k8s.core.v1.ContainerArgs:
+        settings = self.args.settings
+        return kube.container(
             "prometheus",
             settings.image,
             args=[
@@ -116,26 +125,22 @@ class Prometheus(pulumi.ComponentResource):
             liveness_probe=kube.http_probe("/-/healthy", PROMETHEUS.port_name, initial_delay=0),
             readiness_probe=kube.http_probe("/-/ready", PROMETHEUS.port_name, initial_delay=0, period=5, failure_threshold=3),
         )
-        reloader = kube.config_reloader(
-            args.config_reloader_image,
-            {"config": CONFIG_DIR, "rules": RULES_DIR},
-            f"http://127.0.0.1:{WEB_PORT}/-/reload",
-            CONFIG_RELOADER_PORT,
-        )
 
-        web = [kube.port(PROMETHEUS.port_name, WEB_PORT)]
-        self.headless_service = kube.service(HEADLESS, COMPONENT, args.namespace, web, child, selects=NAME, headless=True)
-        # ClientIP affinity: the same replica answers a dashboard's successive queries.
-        self.service = kube.service(NAME, COMPONENT, args.namespace, web, child, session_affinity="ClientIP")
-        self.statefulset = k8s.apps.v1.StatefulSet(
+    def _statefulset(self) -> k8s.apps.v1.StatefulSet:
+        settings, placement = self.args.settings, self.args.placement
+        volumes, mounts = self._volumes()
+        reloader = kube.config_reloader(
+            placement.config_reloader_image, {"config": CONFIG_DIR, "rules": RULES_DIR}, f"http://127.0.0.1:{WEB_PORT}/-/reload", CONFIG_RELOADER_PORT
+        )
+        return k8s.apps.v1.StatefulSet(
             NAME,
             metadata=kube.metadata(
                 NAME,
                 COMPONENT,
-                args.namespace,
+                self.namespace,
                 annotations=kube.skip_checks(
                     CKV_K8S_38="Kubernetes service discovery reads the API server with this token (get/list/watch only)",
-                    **kube.unless_digest_pinned(settings.image, args.config_reloader_image),
+                    **kube.unless_digest_pinned(settings.image, placement.config_reloader_image),
                 ),
             ),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
@@ -146,20 +151,17 @@ class Prometheus(pulumi.ComponentResource):
                 template=kube.pod_template(
                     NAME,
                     COMPONENT,
-                    [prometheus, reloader],
+                    [self._container(mounts), reloader],
                     volumes,
-                    args.service_account_name,
+                    SERVICE_ACCOUNT,  # created by the rbac component, which the stack orders first
                     mount_token=False,  # mounted into the prometheus container only, not the reloader
                     spread=True,
                     termination_grace_period_seconds=600,  # let the head block flush on shutdown
                 ),
-                volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, args.storage_class)],
+                volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, placement.storage_class)],
                 persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
                     when_deleted="Retain", when_scaled="Retain"
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.rules]),
         )
-        self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, args.namespace, settings.replicas, child)
-        self.url = pulumi.Output.concat("https://", settings.host)
-        self.register_outputs({"url": self.url})

@@ -2,25 +2,30 @@
 
 Every job's pods carry the workload label `sla-reporter`: one NetworkPolicy and one service account
 for all of them. The environment is the reporter's interface (reporter/README.md); secrets are files
-from one Secret, each job mounting only the keys it reads. S3 credentials come from the pod's IAM
+from one Secret, each job mounting only the keys it reads. The report jobs read the stack's SLO
+targets and paging rota from a ConfigMap rendered from configs/slo.yml and the rules
+(render/report_targets.py), not a copy baked into the image. S3 credentials come from the pod's IAM
 role (IRSA), never from keys in the environment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
 from components.network_policies import smtp_port
-from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS
+from components.shape import ComponentArgs
+from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS, SLA_REPORTER
 from model.settings import Settings
+from render.content import ReportingContent
+from render.report_targets import FILE as TARGETS_FILE
 
-NAME = "sla-reporter"
+NAME = SLA_REPORTER
 COMPONENT = "sla-reporting"
+CONFIG_DIR = "/etc/sla-reporter/config"
 SECRETS_DIR = "/etc/sla-reporter/secrets"
 SMTP_PASSWORD = "smtp-password"
 GRAFANA_TOKEN = "grafana-token"
@@ -48,13 +53,11 @@ class Job:
     env: tuple[tuple[str, str], ...] = ()
     secret_files: tuple[str, ...] = ()
     needs_prometheus_data: bool = False
+    needs_targets: bool = False
 
 
-@dataclass
-class SlaReportingArgs:
-    settings: Settings
-    smtp_password: pulumi.Input[str]
-    grafana_token: Optional[pulumi.Input[str]] = None  # required when reportingGrafanaBackupEnabled
+# The whole settings: the jobs need the reporting group, the mail relay and the namespace.
+SlaReportingArgs = ComponentArgs[Settings, ReportingContent]
 
 
 def smtp_security(settings: Settings) -> str:
@@ -92,6 +95,7 @@ def jobs(settings: Settings) -> list[Job]:
         ("REPORT_S3_BUCKET", reporting.report_bucket),
         ("REPORT_S3_PREFIX", reporting.report_prefix),
         ("REPORT_S3_OBJECT_LOCK_DAYS", str(reporting.report_object_lock_days)),
+        ("SLO_TARGETS_FILE", f"{CONFIG_DIR}/{TARGETS_FILE}"),
     )
     recipients = {"daily": reporting.daily_recipients, "weekly": reporting.weekly_recipients, "monthly": reporting.monthly_recipients}
     schedules = {"daily": reporting.daily_schedule, "weekly": reporting.weekly_schedule, "monthly": reporting.monthly_schedule}
@@ -105,6 +109,7 @@ def jobs(settings: Settings) -> list[Job]:
             active_deadline=HOUR,
             env=report_env + (("REPORT_RECIPIENTS", ",".join(recipients[kind])),),
             secret_files=(SMTP_PASSWORD,),
+            needs_targets=True,
         )
         for kind in ("daily", "weekly", "monthly")
     ]
@@ -176,23 +181,29 @@ class SlaReporting(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SlaReportingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:SlaReporting", name, None, opts)
+        self.args = args
         child = kube.child(self)
-        settings, reporting, namespace = args.settings, args.settings.reporting, args.settings.namespace
+        settings, reporting, namespace = args.settings, args.settings.reporting, args.placement.namespace
 
-        secret_values = {SMTP_PASSWORD: args.smtp_password}
-        if reporting.grafana_backup_enabled:
-            if args.grafana_token is None:
-                raise ValueError("reporting: the Grafana backup needs the secret grafanaBackupToken")
-            secret_values[GRAFANA_TOKEN] = args.grafana_token
-        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, secret_values, child, label_name=NAME)
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, args.content.config, child, label_name=NAME)
+        self.secrets = kube.secret(f"{NAME}-secrets", COMPONENT, namespace, self._secret_values(), child, label_name=NAME)
         # No API token in the pods; with IRSA, EKS projects its own web-identity token for S3.
         role = {IRSA_ROLE_ANNOTATION: reporting.iam_role_arn} if reporting.iam_role_arn else None
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child, annotations=role)
 
         common_env = [("AWS_REGION", reporting.s3_region), ("AWS_DEFAULT_REGION", reporting.s3_region)]
-        after = pulumi.ResourceOptions(parent=self, depends_on=[self.secrets, self.service_account])
+        after = pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets, self.service_account])
         self.cron_jobs = {job.name: self._cron_job(job, settings, common_env, after) for job in jobs(settings)}
         self.register_outputs({})
+
+    def _secret_values(self) -> dict[str, pulumi.Output[str]]:
+        secrets = self.args.secrets
+        values = {SMTP_PASSWORD: secrets["smtpPassword"]}
+        if self.args.settings.reporting.grafana_backup_enabled:
+            if "grafanaBackupToken" not in secrets:
+                raise ValueError("reporting: the Grafana backup needs the secret grafanaBackupToken")
+            values[GRAFANA_TOKEN] = secrets["grafanaBackupToken"]
+        return values
 
     def _cron_job(self, job: Job, settings: Settings, common_env: list[tuple[str, str]], opts: pulumi.ResourceOptions) -> k8s.batch.v1.CronJob:
         reporting, namespace = settings.reporting, settings.namespace
@@ -201,6 +212,9 @@ class SlaReporting(pulumi.ComponentResource):
         if job.secret_files:
             volumes.append(kube.secret_volume("secrets", f"{NAME}-secrets", job.secret_files))
             mounts.append(kube.mount("secrets", SECRETS_DIR))
+        if job.needs_targets:
+            volumes.append(kube.config_map_volume("config", f"{NAME}-config", self.args.content.config))
+            mounts.append(kube.mount("config", CONFIG_DIR))
         if job.needs_prometheus_data:
             volumes.append(
                 k8s.core.v1.VolumeArgs(

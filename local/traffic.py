@@ -127,96 +127,129 @@ class Generator:
                              [wallet_id, currency, start])
 
     def step(self, conn: psycopg.Connection, seconds: float) -> None:
-        rng = self.rng
+        """One tick of the platform, `seconds` long, in one transaction (the steps draw from one RNG in this order)."""
         with self.lock:
             actions, self.pending_actions = self.pending_actions, []
         with conn.transaction():
-            for action in actions:
-                if action == "corrupt":
-                    conn.execute("UPDATE wallets SET balance = balance + 13.37, updated_at = now() WHERE id = "
-                                 "(SELECT id FROM wallets ORDER BY random() LIMIT 1)")
-                elif action == "repair":
-                    conn.execute("UPDATE wallets w SET balance = l.total, updated_at = now() FROM "
-                                 "(SELECT wallet_id, sum(amount) AS total FROM wallet_ledger GROUP BY wallet_id) l "
-                                 "WHERE l.wallet_id = w.id AND w.balance <> l.total")
-            # finish the payments created in earlier steps: exactly `failure_ratio` of them fail
-            # (spread evenly, not at random, so that 3% never looks like 5% by chance)
-            pending = conn.execute(
-                "SELECT id, currency, payment_method, amount FROM payments WHERE status = 'pending' "
-                "AND created_at < now() - interval '300 ms' ORDER BY id").fetchall()
-            finished = []
-            for pid, cur, method, value in pending:
-                self._failure_debt += self.failure_ratio
-                status = "failed" if self._failure_debt >= 1 else "completed"
-                self._failure_debt -= status == "failed"
-                finished.append((pid, status, cur, method, value))
-            conn.cursor().executemany("UPDATE payments SET status = %s, completed_at = now() WHERE id = %s",
-                                      [(status, pid) for pid, status, *_ in finished])
-            events = [(pid, status, cur, method) for pid, status, cur, method, _ in finished]
-            fees, revenue = [], []
-            for pid, status, cur, method, value in finished:
-                if status == "completed":
-                    fee = (value * Decimal("0.015")).quantize(Decimal("0.01")) or Decimal("0.01")
-                    fees.append((pid, "processing", cur, fee))
-                    revenue.append(("transaction_fees", cur, fee))
-                    if rng.random() < REFUND_RATIO:
-                        conn.execute("UPDATE payments SET status = 'refunded' WHERE id = %s", [pid])
-                        events.append((pid, "refunded", cur, method))
-            new = []
-            for _ in range(self._n("payments", PAYMENTS_PER_SECOND, seconds)):
-                currency = rng.choice(CURRENCIES)
-                new.append((rng.randint(1, SEED_USERS), currency, rng.choice(METHODS), amount(rng, currency),
-                            f"{rng.randint(0, 9999):04d}"))
-            for user_id, currency, method, value, last4 in new:
-                (pid,) = conn.execute(
-                    "INSERT INTO payments (user_id, status, currency, payment_method, amount, card_last4) "
-                    "VALUES (%s, 'pending', %s, %s, %s, %s) RETURNING id",
-                    [user_id, currency, method, value, last4]).fetchone()
-                events.append((pid, "pending", currency, method))
-            conn.cursor().executemany("INSERT INTO payment_events (payment_id, status, currency, payment_method) "
-                                      "VALUES (%s, %s, %s, %s)", events)
-            if rng.random() < 0.05 * seconds * 5:
-                revenue.append(("subscriptions", "USD", Decimal("9.99")))
-            if rng.random() < 0.1:
-                revenue.append(("fx_spread", rng.choice(CURRENCIES), amount(rng, "USD") / 50))
-            conn.cursor().executemany("INSERT INTO fees (payment_id, fee_type, currency, amount) "
-                                      "VALUES (%s, %s, %s, %s)", fees)
-            conn.cursor().executemany("INSERT INTO revenue_entries (source, currency, amount) VALUES (%s, %s, %s)",
-                                      revenue)
-            entries = self._n("ledger", LEDGER_ENTRIES_PER_SECOND, seconds)
-            for _ in range(entries):
-                wallet_id = rng.randint(1, SEED_WALLETS)
-                credit = rng.random() < 0.55
-                operation = rng.choice(CREDIT_OPERATIONS if credit else DEBIT_OPERATIONS)
-                (currency,) = conn.execute("SELECT currency FROM wallets WHERE id = %s", [wallet_id]).fetchone()
-                value = amount(rng, currency) * (1 if credit else -1)
-                conn.execute("INSERT INTO wallet_ledger (wallet_id, operation_type, change_type, currency, amount) "
-                             "VALUES (%s, %s, %s, %s, %s)",
-                             [wallet_id, operation, "credit" if credit else "debit", currency, value])
-                conn.execute("UPDATE wallets SET balance = balance + %s, updated_at = now() WHERE id = %s",
-                             [value, wallet_id])
-            registrations = self._n("users", REGISTRATIONS_PER_SECOND, seconds)
-            conn.cursor().executemany(
-                "INSERT INTO users (email, source, user_type, last_active_at) VALUES (%s, %s, %s, now())",
-                [(f"new{rng.randint(1, 10**9)}@example.com", rng.choice(SOURCES), rng.choice(USER_TYPES))
-                 for _ in range(registrations)])
-            conn.execute("UPDATE users SET last_active_at = now() WHERE id = %s", [rng.randint(1, SEED_USERS)])
-            if rng.random() < 0.2:
-                conn.execute("UPDATE users SET kyc_status = %s WHERE id = (SELECT id FROM users WHERE "
-                             "kyc_status = 'pending' ORDER BY id LIMIT 1)", [rng.choice(["verified"] * 4 + ["rejected"])])
-            alerts = self._n("fraud", FRAUD_ALERTS_PER_SECOND, seconds)
-            conn.cursor().executemany(
-                "INSERT INTO fraud_alerts (payment_id, user_id, risk_level, model_version, detection_type) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                [(rng.randint(1, 10**6), rng.randint(1, SEED_USERS), rng.choice(["low"] * 4 + ["medium"] * 2 + ["high", "critical"]),
-                  rng.choice(MODELS), rng.choice(DETECTIONS)) for _ in range(alerts)])
-            conn.execute("UPDATE fraud_alerts SET outcome = CASE WHEN id % 25 = 0 THEN 'false_positive' "
-                         "ELSE 'confirmed_fraud' END, reviewed_at = now() WHERE id IN (SELECT id FROM fraud_alerts "
-                         "WHERE outcome = 'pending' AND created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1)")
-        self.counts["payments"] += len(new)
+            self._apply_actions(conn, actions)
+            events, fees, revenue = self._finish_payments(conn)
+            new = self._new_payments(conn, seconds, events)
+            self._record_money(conn, seconds, fees, revenue)
+            entries = self._ledger(conn, seconds)
+            registrations = self._users(conn, seconds)
+            alerts = self._fraud(conn, seconds)
+        self.counts["payments"] += new
         self.counts["ledger_entries"] += entries
         self.counts["users"] += registrations
         self.counts["fraud_alerts"] += alerts
+
+    @staticmethod
+    def _apply_actions(conn: psycopg.Connection, actions: list[str]) -> None:
+        """The faults asked for over the control API: a corrupted wallet balance, or its repair."""
+        for action in actions:
+            if action == "corrupt":
+                conn.execute("UPDATE wallets SET balance = balance + 13.37, updated_at = now() WHERE id = "
+                             "(SELECT id FROM wallets ORDER BY random() LIMIT 1)")
+            elif action == "repair":
+                conn.execute("UPDATE wallets w SET balance = l.total, updated_at = now() FROM "
+                             "(SELECT wallet_id, sum(amount) AS total FROM wallet_ledger GROUP BY wallet_id) l "
+                             "WHERE l.wallet_id = w.id AND w.balance <> l.total")
+
+    def _finish_payments(self, conn: psycopg.Connection) -> tuple[list, list, list]:
+        """Finish the payments created in earlier steps: exactly `failure_ratio` of them fail (spread
+        evenly, not at random, so that 3% never looks like 5% by chance). Returns events, fees, revenue."""
+        pending = conn.execute(
+            "SELECT id, currency, payment_method, amount FROM payments WHERE status = 'pending' "
+            "AND created_at < now() - interval '300 ms' ORDER BY id").fetchall()
+        finished = []
+        for pid, cur, method, value in pending:
+            self._failure_debt += self.failure_ratio
+            status = "failed" if self._failure_debt >= 1 else "completed"
+            self._failure_debt -= status == "failed"
+            finished.append((pid, status, cur, method, value))
+        conn.cursor().executemany("UPDATE payments SET status = %s, completed_at = now() WHERE id = %s",
+                                  [(status, pid) for pid, status, *_ in finished])
+        events = [(pid, status, cur, method) for pid, status, cur, method, _ in finished]
+        fees, revenue = [], []
+        for pid, status, cur, method, value in finished:
+            if status == "completed":
+                fee = (value * Decimal("0.015")).quantize(Decimal("0.01")) or Decimal("0.01")
+                fees.append((pid, "processing", cur, fee))
+                revenue.append(("transaction_fees", cur, fee))
+                if self.rng.random() < REFUND_RATIO:
+                    conn.execute("UPDATE payments SET status = 'refunded' WHERE id = %s", [pid])
+                    events.append((pid, "refunded", cur, method))
+        return events, fees, revenue
+
+    def _new_payments(self, conn: psycopg.Connection, seconds: float, events: list) -> int:
+        """New pending payments; every status change of this step goes into payment_events."""
+        rng, new = self.rng, []
+        for _ in range(self._n("payments", PAYMENTS_PER_SECOND, seconds)):
+            currency = rng.choice(CURRENCIES)
+            new.append((rng.randint(1, SEED_USERS), currency, rng.choice(METHODS), amount(rng, currency),
+                        f"{rng.randint(0, 9999):04d}"))
+        for user_id, currency, method, value, last4 in new:
+            (pid,) = conn.execute(
+                "INSERT INTO payments (user_id, status, currency, payment_method, amount, card_last4) "
+                "VALUES (%s, 'pending', %s, %s, %s, %s) RETURNING id",
+                [user_id, currency, method, value, last4]).fetchone()
+            events.append((pid, "pending", currency, method))
+        conn.cursor().executemany("INSERT INTO payment_events (payment_id, status, currency, payment_method) "
+                                  "VALUES (%s, %s, %s, %s)", events)
+        return len(new)
+
+    def _record_money(self, conn: psycopg.Connection, seconds: float, fees: list, revenue: list) -> None:
+        """Fees of the completed payments, and revenue: those fees, subscriptions, FX spread."""
+        if self.rng.random() < 0.05 * seconds * 5:
+            revenue.append(("subscriptions", "USD", Decimal("9.99")))
+        if self.rng.random() < 0.1:
+            revenue.append(("fx_spread", self.rng.choice(CURRENCIES), amount(self.rng, "USD") / 50))
+        conn.cursor().executemany("INSERT INTO fees (payment_id, fee_type, currency, amount) "
+                                  "VALUES (%s, %s, %s, %s)", fees)
+        conn.cursor().executemany("INSERT INTO revenue_entries (source, currency, amount) VALUES (%s, %s, %s)",
+                                  revenue)
+
+    def _ledger(self, conn: psycopg.Connection, seconds: float) -> int:
+        """Wallet credits and debits: a ledger entry and the balance it moves, together."""
+        rng, entries = self.rng, self._n("ledger", LEDGER_ENTRIES_PER_SECOND, seconds)
+        for _ in range(entries):
+            wallet_id = rng.randint(1, SEED_WALLETS)
+            credit = rng.random() < 0.55
+            operation = rng.choice(CREDIT_OPERATIONS if credit else DEBIT_OPERATIONS)
+            (currency,) = conn.execute("SELECT currency FROM wallets WHERE id = %s", [wallet_id]).fetchone()
+            value = amount(rng, currency) * (1 if credit else -1)
+            conn.execute("INSERT INTO wallet_ledger (wallet_id, operation_type, change_type, currency, amount) "
+                         "VALUES (%s, %s, %s, %s, %s)",
+                         [wallet_id, operation, "credit" if credit else "debit", currency, value])
+            conn.execute("UPDATE wallets SET balance = balance + %s, updated_at = now() WHERE id = %s",
+                         [value, wallet_id])
+        return entries
+
+    def _users(self, conn: psycopg.Connection, seconds: float) -> int:
+        """Registrations, an active user, now and then a KYC decision."""
+        rng, registrations = self.rng, self._n("users", REGISTRATIONS_PER_SECOND, seconds)
+        conn.cursor().executemany(
+            "INSERT INTO users (email, source, user_type, last_active_at) VALUES (%s, %s, %s, now())",
+            [(f"new{rng.randint(1, 10**9)}@example.com", rng.choice(SOURCES), rng.choice(USER_TYPES))
+             for _ in range(registrations)])
+        conn.execute("UPDATE users SET last_active_at = now() WHERE id = %s", [rng.randint(1, SEED_USERS)])
+        if rng.random() < 0.2:
+            conn.execute("UPDATE users SET kyc_status = %s WHERE id = (SELECT id FROM users WHERE "
+                         "kyc_status = 'pending' ORDER BY id LIMIT 1)", [rng.choice(["verified"] * 4 + ["rejected"])])
+        return registrations
+
+    def _fraud(self, conn: psycopg.Connection, seconds: float) -> int:
+        """New fraud alerts, and the review of the oldest pending one (1 in 25 a false positive)."""
+        rng, alerts = self.rng, self._n("fraud", FRAUD_ALERTS_PER_SECOND, seconds)
+        conn.cursor().executemany(
+            "INSERT INTO fraud_alerts (payment_id, user_id, risk_level, model_version, detection_type) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(rng.randint(1, 10**6), rng.randint(1, SEED_USERS), rng.choice(["low"] * 4 + ["medium"] * 2 + ["high", "critical"]),
+              rng.choice(MODELS), rng.choice(DETECTIONS)) for _ in range(alerts)])
+        conn.execute("UPDATE fraud_alerts SET outcome = CASE WHEN id % 25 = 0 THEN 'false_positive' "
+                     "ELSE 'confirmed_fraud' END, reviewed_at = now() WHERE id IN (SELECT id FROM fraud_alerts "
+                     "WHERE outcome = 'pending' AND created_at < now() - interval '2 seconds' ORDER BY id LIMIT 1)")
+        return alerts
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

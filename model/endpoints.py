@@ -79,3 +79,6 @@ HTTPS_PORT = 443  # PagerDuty, Slack, SNS, S3, webhooks, remote_write
 KUBELET_PORT = 10250  # kubelets and cAdvisor, on the nodes' own addresses
 API_SERVER_PORTS = (443, 6443)
 DNS_PORT = 53
+
+# The workload label of every report and backup job (CronJobs: no port, nothing reaches them).
+SLA_REPORTER = "sla-reporter"

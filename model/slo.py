@@ -1,7 +1,7 @@
 """The SLO spec (configs/slo.yml), validated with pydantic: the one source of every objective.
 
 render/slo.py turns it into recording rules and burn-rate alerts, the dashboards colour against it
-and the report jobs judge the services by it.
+and the report jobs judge the services by it (render/report_targets.py writes their file).
 """
 
 from __future__ import annotations
@@ -75,10 +75,18 @@ class BurnRateAlert(_Strict):
         return value
 
 
+class Paging(_Strict):
+    """Which alerts page the on-call engineer; who is on the rota comes from the rules' `team` labels."""
+
+    severities: Annotated[list[Literal["critical", "warning"]], Field(min_length=1)] = ["critical"]
+    escalation_minutes: Annotated[float, Field(gt=0)] = 30
+
+
 class SloSpec(_Strict):
     period: Literal["30d"]
     services: dict[Annotated[str, Field(pattern=r"^[a-z]+$")], ServiceSlo]
     burn_rate_alerts: Annotated[list[BurnRateAlert], Field(min_length=1)]
+    paging: Paging = Paging()
 
     @model_validator(mode="after")
     def _budget_can_burn(self):
@@ -94,9 +102,9 @@ class SloSpec(_Strict):
         return self
 
 
-def load_slo_spec(path: Path | str = SLO_FILE) -> SloSpec:
-    """Read and validate the SLO spec; errors name the file, the service and the field."""
-    path = Path(path)
+def load_slo_spec(path: Path | str | None = None) -> SloSpec:
+    """Read and validate the SLO spec (default: configs/slo.yml); errors name the file, the service and the field."""
+    path = Path(path or SLO_FILE)
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     try:
         return SloSpec.model_validate(data)

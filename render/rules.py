@@ -14,6 +14,7 @@ from typing import Iterator
 
 import yaml
 
+from model.slo import SloSpec
 from model.urls import public_url, runbook_url
 from model.yamltext import dump_yaml
 from render.job_absence import OWNERS_FILE
@@ -56,13 +57,13 @@ def dashboard_url(settings, uid: str) -> str:
     return f"{public_url(settings, settings.grafana.host)}/d/{uid}"
 
 
-def source_rule_files() -> dict[str, dict]:
-    """The hand-written rule files plus the generated SLO file, as data, before any per-stack links."""
+def source_rule_files(slo: SloSpec | None = None) -> dict[str, dict]:
+    """The hand-written rule files plus those generated from the SLO spec, as data, before any per-stack links."""
     files = {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(RULES_DIR.glob("*.yml"))}
     for generated, source in ((SLO_RULE_FILE, SLO_FILE), (JOB_ABSENCE_RULE_FILE, OWNERS_FILE)):
         if generated in files:
             raise ValueError(f"{RULES_DIR / generated}: this name is reserved for the rules generated from {source}")
-    files[SLO_RULE_FILE] = {"groups": slo_rule_groups(load_slo_spec())}
+    files[SLO_RULE_FILE] = {"groups": slo_rule_groups(slo or load_slo_spec())}
     files[JOB_ABSENCE_RULE_FILE] = {"groups": job_absence_groups()}
     return files
 
@@ -91,10 +92,10 @@ def _with_links(files: dict[str, dict], settings) -> dict[str, dict]:
     return files
 
 
-def render_rule_files(settings) -> dict[str, str]:
+def render_rule_files(settings, slo: SloSpec | None = None, sources: dict[str, dict] | None = None) -> dict[str, str]:
     """File name -> YAML text of every Prometheus rule file of the stack."""
     rendered = {}
-    for name, document in _with_links(source_rule_files(), settings).items():
+    for name, document in _with_links(sources or source_rule_files(slo), settings).items():
         origin = {SLO_RULE_FILE: "configs/slo.yml (render/slo.py)",
                   JOB_ABSENCE_RULE_FILE: "configs/prometheus/scrape-job-owners.yml (render/job_absence.py)"}.get(
                       name, f"configs/prometheus/rules/{name}")

@@ -133,8 +133,11 @@ class BackupSettings:
 
 
 def _targets(env: _Env) -> Targets | None:
+    path = env.text("SLO_TARGETS_FILE")
+    if path is None:
+        return None
     try:
-        return load_targets(env.text("SLO_TARGETS_FILE", required=False))
+        return load_targets(path)
     except ValueError as error:
         env.problems.append(f"SLO_TARGETS_FILE: {error}")
         return None

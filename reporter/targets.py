@@ -1,13 +1,14 @@
-"""The SLO targets file (services' targets and the paging policy), loaded and checked once."""
+"""The SLO targets file (services' targets and the paging policy), loaded and checked once.
+
+The stack renders it from configs/slo.yml and the rules' team labels (render/report_targets.py) and
+mounts it into the report jobs; the image carries no copy of its own.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-DEFAULT_TARGETS_FILE = Path(__file__).with_name("targets.yml")
-
 
 @dataclass(frozen=True)
 class ServiceTarget:
@@ -66,8 +67,8 @@ def parse_targets(document: dict, source: str = "targets") -> Targets:
     return Targets(services=services, paging=policy)
 
 
-def load_targets(path: Path | str | None = None) -> Targets:
-    path = Path(path) if path else DEFAULT_TARGETS_FILE
+def load_targets(path: Path | str) -> Targets:
+    path = Path(path)
     try:
         document = yaml.safe_load(path.read_text())
     except OSError as error:

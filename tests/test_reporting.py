@@ -33,16 +33,19 @@ def env_of(cron_job: dict) -> dict[str, str]:
 
 
 def mounted_environment(run, cron_job: dict, root: Path) -> dict[str, str]:
-    """The job's env, with its Secret volume written under `root` as the kubelet would mount it."""
+    """The job's env, with its Secret and ConfigMap volumes written under `root` as the kubelet would mount them."""
     spec = pod_spec(cron_job)
     (container,) = spec["containers"]
     env = env_of(cron_job)
     for volume in spec["volumes"]:
-        if "secret" not in volume:
+        if "secret" in volume:
+            source, values = volume["secret"], run.get("Secret", volume["secret"]["secretName"]).manifest["stringData"]
+        elif "configMap" in volume:
+            source, values = volume["configMap"], run.get("ConfigMap", volume["configMap"]["name"]).manifest["data"]
+        else:
             continue
-        values = run.get("Secret", volume["secret"]["secretName"]).manifest["stringData"]
         mount_path = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == volume["name"])
-        for item in volume["secret"]["items"]:
+        for item in source["items"]:
             path = root / mount_path.lstrip("/") / item["path"]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(values[item["key"]])
@@ -107,6 +110,9 @@ def test_report_env_is_what_the_reporter_reads(runs, stack, tmp_path):
             reporting.report_bucket, reporting.report_prefix, reporting.report_object_lock_days
         )
         assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == reporting.s3_region
+        # The stack's own SLO targets and paging rota, mounted from its ConfigMap (not the image's copy).
+        assert parsed.targets.services["payment"].availability == 0.999
+        assert {"payment", "wallet", "sre", "operations"} <= set(parsed.targets.paging.teams)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -137,14 +137,14 @@ def test_readme_settings_table_is_up_to_date():
 
 
 def test_a_bad_slo_target_fails_before_any_resource(tmp_path, monkeypatch):
-    from render import rules, slo
+    from model import slo
     from tools import pulumi_engine
 
     spec = yaml.safe_load(slo.SLO_FILE.read_text())
     spec["services"]["payment"]["availability"] = 101
     bad = tmp_path / "slo.yml"
     bad.write_text(yaml.safe_dump(spec))
-    monkeypatch.setattr(rules, "load_slo_spec", lambda: slo.load_slo_spec(bad))
+    monkeypatch.setattr(slo, "SLO_FILE", bad)
     created = []
     original = pulumi_engine.RecordingMocks.new_resource
     monkeypatch.setattr(pulumi_engine.RecordingMocks, "new_resource", lambda self, args: created.append(args.typ) or original(self, args))

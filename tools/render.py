@@ -1,7 +1,7 @@
 """`make render STACK=<stack>`: write build/<stack>/ from the real program run under Pulumi's mocks.
 
 - manifests/<kind>-<name>.yaml: every Kubernetes object the stack creates, secret values redacted;
-- prometheus/, alertmanager/, grafana/, exporter/: the configuration files, taken back out of the
+- prometheus/, alertmanager/, grafana/, exporter/, reporter/: the configuration files, taken back out of the
   very ConfigMaps the program creates, so what is checked and run locally is what is deployed;
 - outputs.json: the stack outputs, secret ones redacted.
 """
@@ -28,6 +28,7 @@ CONFIG_MAP_DIRS = {
     "grafana-config": "grafana",
     "grafana-provisioning": "grafana/provisioning",
     "business-metrics-exporter-config": "exporter",
+    "sla-reporter-config": "reporter",
 }
 DASHBOARDS_PREFIX = "grafana-dashboards-"
 

@@ -89,10 +89,12 @@ def test_daily_report_is_emailed_and_archived(images, manifests, moto_endpoint, 
     s3 = s3_client(moto_endpoint, region)
     create_bucket(s3, bucket, region, object_lock=True)
     secrets = secret_dir(shared_dir(), {pod.env["SMTP_PASSWORD_FILE"].rsplit("/", 1)[1]: SMTP_PASSWORD}, pod.user[1])
+    # The SLO targets and paging rota the stack mounts from its ConfigMap (SLO_TARGETS_FILE).
+    config = secret_dir(shared_dir(), manifests["configmap-sla-reporter-config"]["data"], pod.user[1])
     smtp.start()
     try:
         with PrometheusServer(data_dir=blocks) as prometheus:
-            result = Run(pod, images["reporter"].reference, volumes={"secrets": secrets},
+            result = Run(pod, images["reporter"].reference, volumes={"secrets": secrets, "config": config},
                          # the relay here speaks plain SMTP on loopback; the stack's uses STARTTLS
                          env={"PROMETHEUS_URL": prometheus.url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
                               "SMTP_SECURITY": "none", **aws(moto_endpoint)},
@@ -100,6 +102,7 @@ def test_daily_report_is_emailed_and_archived(images, manifests, moto_endpoint, 
     finally:
         smtp.stop()
         shutil.rmtree(secrets, ignore_errors=True)
+        shutil.rmtree(config, ignore_errors=True)
         shutil.rmtree(blocks, ignore_errors=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert SMTP_PASSWORD not in result.stdout + result.stderr

@@ -6,6 +6,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import units
 
 from model.settings import Settings
+from model.slo import SloSpec
 from render.dashboards import alerts
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
@@ -31,7 +32,7 @@ RATE = "$__rate_interval"
 SUBSCRIPTION = eq("source", "subscriptions")  # the `source` of revenue_total that subscriptions book (exporter allowlist)
 
 
-def revenue_analytics(settings: Settings) -> model.Dashboard:
+def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
     def revenue(function: str, window: str) -> str:  # net of reversals (render/dashboards/money.py)
         return net(function, "revenue_total", window, BY_CURRENCY)
 
@@ -140,7 +141,7 @@ def revenue_analytics(settings: Settings) -> model.Dashboard:
     return board.build()
 
 
-def user_analytics(settings: Settings) -> model.Dashboard:
+def user_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
     registrations = select("user_registrations_total")
     active = select("user_active_total")
     kyc = select("user_verification_status")
@@ -249,7 +250,7 @@ def user_analytics(settings: Settings) -> model.Dashboard:
     return board.build()
 
 
-def risk_management(settings: Settings) -> model.Dashboard:
+def risk_management(settings: Settings, slo: SloSpec) -> model.Dashboard:
     fraud_alerts = select("fraud_alerts_total")
     accuracy = select("fraud_detection_accuracy")
     false_positives = select("false_positive_rate")

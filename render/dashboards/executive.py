@@ -6,6 +6,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import units
 
 from model.settings import Settings
+from model.slo import SloSpec
 from render.dashboards import alerts, service_panels
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
@@ -17,8 +18,8 @@ from render.dashboards.panels import (
     timeseries_panel,
     upper_limit,
 )
-from render.dashboards.targets import FRAUD_MODEL_ACCURACY_MIN, SLA_SERVICES, TRANSACTION_FAILURE_RATIO_MAX
 from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, net
+from render.dashboards.targets import FRAUD_MODEL_ACCURACY_MIN, TRANSACTION_FAILURE_RATIO_MAX, service_slas
 from render.dashboards.variables import (
     BY_CURRENCY,
     BY_SERVICE,
@@ -33,7 +34,7 @@ FOLDER = "executive"
 RATE = "$__rate_interval"
 
 
-def financial_overview(settings: Settings) -> model.Dashboard:
+def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
     transactions = select("payment_transactions_total", BY_CURRENCY)
     completed = select("payment_transactions_total", eq("status", "completed"), BY_CURRENCY)
     failed = select("payment_transactions_total", eq("status", "failed"), BY_CURRENCY)
@@ -159,7 +160,7 @@ def financial_overview(settings: Settings) -> model.Dashboard:
     return board.build()
 
 
-def sla_compliance(settings: Settings) -> model.Dashboard:
+def sla_compliance(settings: Settings, slo: SloSpec) -> model.Dashboard:
     board = Board(
         settings,
         name="sla-compliance",
@@ -170,7 +171,7 @@ def sla_compliance(settings: Settings) -> model.Dashboard:
         alert_matchers=['service=~"payment|wallet"'],
         time_from="now-30d",
     )
-    for sla in SLA_SERVICES:
+    for sla in service_slas(slo):
         board.row(
             f"{sla.title} service: availability ≥ {sla.availability * 100:g}%, errors ≤ {sla.max_error_rate * 100:g}%, "
             f"P95 < {sla.p95_latency_seconds * 1000:g}ms"
@@ -189,7 +190,7 @@ def sla_compliance(settings: Settings) -> model.Dashboard:
     return board.build()
 
 
-def security_overview(settings: Settings) -> model.Dashboard:
+def security_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
     fraud_alerts = select("fraud_alerts_total")
     requests = select("http_server_requests_seconds_count", BY_SERVICE)
     auth_failures = select("http_server_requests_seconds_count", BY_SERVICE, 'status=~"401|403"')

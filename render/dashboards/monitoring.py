@@ -6,6 +6,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import units
 
 from model.settings import Settings
+from model.slo import SloSpec
 from render.dashboards import alerts
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
@@ -27,7 +28,7 @@ RATE = "$__rate_interval"
 NOTIFICATION_FAILURE_RATIO_MAX = 0.01
 
 
-def monitoring_stack(settings: Settings) -> model.Dashboard:
+def monitoring_stack(settings: Settings, slo: SloSpec) -> model.Dashboard:
     board = Board(
         settings,
         name="monitoring-stack",

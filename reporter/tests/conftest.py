@@ -52,6 +52,20 @@ def targets_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def stack_targets_file(tmp_path_factory) -> Path:
+    """The targets file the stack mounts into the report jobs, rendered from configs/slo.yml and the rules."""
+    from model.slo import load_slo_spec
+    from render.report_targets import render_report_targets
+    from render.rules import source_rule_files
+
+    spec = load_slo_spec()
+    ((name, text),) = render_report_targets(spec, source_rule_files(spec), "test").items()
+    path = tmp_path_factory.mktemp("stack-targets") / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()

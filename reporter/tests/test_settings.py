@@ -12,10 +12,11 @@ GOOD = {"PROMETHEUS_URL": "http://prometheus:9090", "REPORT_TIMEZONE": "Asia/Dub
         "SMTP_HOST": "smtp.waqiti.example", "REPORT_S3_BUCKET": "waqiti-sla-reports"}
 
 
-def test_defaults_and_the_password_file(tmp_path):
+def test_defaults_and_the_password_file(tmp_path, stack_targets_file):
     secret = tmp_path / "password"
     secret.write_text("hunter2\n")
-    settings = report_settings({**GOOD, "SMTP_USERNAME": "mailer", "SMTP_PASSWORD_FILE": str(secret)})
+    settings = report_settings({**GOOD, "SMTP_USERNAME": "mailer", "SMTP_PASSWORD_FILE": str(secret),
+                                "SLO_TARGETS_FILE": str(stack_targets_file)})
     assert settings.smtp.password == "hunter2" and settings.smtp.port == 587 and settings.smtp.security == "starttls"
     assert settings.archive.prefix == "reports" and settings.archive.object_lock_days == 0
     assert set(settings.targets.services) == {"payment", "wallet"}
@@ -31,7 +32,7 @@ def test_every_problem_is_named_at_once():
     for expected in ("PROMETHEUS_URL must be an http(s) URL", "REPORT_TIMEZONE: unknown timezone",
                      "REPORT_RECIPIENTS is required", "REPORT_SENDER is required", "SMTP_HOST is required",
                      "SMTP_PORT must be a whole number", "SMTP_SECURITY must be one of starttls, ssl, none",
-                     "REPORT_S3_BUCKET is required"):
+                     "REPORT_S3_BUCKET is required", "SLO_TARGETS_FILE is required"):
         assert expected in text
 
 
