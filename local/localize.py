@@ -10,7 +10,7 @@
   do run locally stay and fire when one goes. So are the node alerts on this machine's own disk and
   memory (HOST_ALERTS): the one local node is a machine shared with other work, whose disk filling
   up is not a drill's doing.
-- alertmanager.yml: receiver endpoints point to local sinks (webhook sink for Slack, PagerDuty,
+- alertmanager.yml: no business hours or maintenance windows (drills run at any hour); receiver endpoints point to local sinks (webhook sink for Slack, PagerDuty,
   status page and hooks; SMTP sink; moto for SNS), and every `*_file` credential to the local
   secrets directory. The SMTP sink speaks no TLS, so STARTTLS is not required.
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from model.endpoints import ALERTMANAGER
 from render.job_absence import ALERT as JOB_ABSENT_ALERT
+from render.time_intervals import refer_to_defined
 
 AM_SECRETS_DIR, AM_TEMPLATES_DIR = ALERTMANAGER.dirs["secrets"], ALERTMANAGER.dirs["templates"]
 
@@ -109,6 +110,9 @@ def _retarget_files(node, secrets_dir: Path):
 
 def localize_alertmanager_config(config: dict, sinks: Sinks, secrets_dir: Path, templates_dir: Path) -> dict:
     config = copy.deepcopy(config)
+    # Drills run at any hour: business hours and maintenance windows would hold or mute them.
+    config.pop("time_intervals", None)
+    config["route"] = refer_to_defined(config["route"], set())
     config["global"]["smtp_smarthost"] = sinks.smtp_address
     config["global"]["smtp_require_tls"] = False
     config["templates"] = [t.replace(AM_TEMPLATES_DIR, str(templates_dir)) for t in config["templates"]]
