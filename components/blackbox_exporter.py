@@ -42,7 +42,7 @@ class BlackboxExporter(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
+            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(**kube.unless_digest_pinned(settings.image))),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),

@@ -65,7 +65,7 @@ class KubeStateMetrics(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(CKV_K8S_43=kube.PINNED_BY_TAG)),
+            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(CKV_K8S_38="it lists and watches the cluster's objects with this token (list/watch only, RESOURCES)", **kube.unless_digest_pinned(settings.image))),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 # One replica: two would serve every series twice.
                 replicas=1,

@@ -28,11 +28,10 @@ COMPONENT = "node-exporter"
 POD_SECURITY = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
 HOST_PATHS = {"proc": "/proc", "sys": "/sys", "root": "/"}  # mounted read-only under /host/<name>
 
-HOST_ACCESS = kube.skip_checks(
-    CKV_K8S_17="reads the host's processes: node-exporter needs the host PID namespace",
-    CKV_K8S_19="its series describe the node and Prometheus scrapes the node's address: host network",
-    CKV_K8S_43=kube.PINNED_BY_TAG,
-)
+HOST_ACCESS = {
+    "CKV_K8S_17": "reads the host's processes: node-exporter needs the host PID namespace",
+    "CKV_K8S_19": "its series describe the node and Prometheus scrapes the node's address: host network",
+}
 
 
 def _host_volume(name: str, path: str) -> k8s.core.v1.VolumeArgs:
@@ -58,7 +57,7 @@ class NodeExporter(pulumi.ComponentResource):
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)
         self.daemon_set = k8s.apps.v1.DaemonSet(
             NAME,
-            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=HOST_ACCESS),
+            metadata=kube.metadata(NAME, COMPONENT, namespace, annotations=kube.skip_checks(**HOST_ACCESS, **kube.unless_digest_pinned(settings.image))),
             spec=k8s.apps.v1.DaemonSetSpecArgs(
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
                 template=self._pod(settings),
