@@ -41,6 +41,7 @@ DASHBOARDS = {
     "nodes.yml": "waqiti-infrastructure",
     "cronjobs.yml": "waqiti-monitoring-stack",
     "self-monitoring.yml": "waqiti-monitoring-stack",
+    "probes.yml": "waqiti-sla-compliance",
     "meta-monitoring.yml": "waqiti-monitoring-stack",
     "service.yml": "waqiti-infrastructure",
     SLO_RULE_FILE: "waqiti-sla-compliance",
