@@ -3,7 +3,8 @@
 - prometheus.yml: each job's `kubernetes_sd_configs` becomes `static_configs` whose targets carry the
   `__meta_kubernetes_*` labels Kubernetes discovery would have given them, so the job's own
   relabelling (keep rules, namespace/pod/service labels) and PII label drop run unchanged. Jobs with
-  nothing local to scrape keep their config and get no targets. The Alertmanager addresses and the
+  nothing local to scrape keep their config and get no targets, and so do jobs whose static
+  targets are outside this machine (the blackbox probes). The Alertmanager addresses and the
   rule directory point to local ones.
 - rules: the ScrapeJobDown alert of a job with nothing local to scrape is left out. That job (the
   Kubernetes ones, Redis, Kafka, Istio) is absent here by design; the absence alerts of the jobs that
@@ -61,6 +62,9 @@ def localize_prometheus_config(config: dict, targets: dict[str, list[Target]],
             del job["kubernetes_sd_configs"]
             job["static_configs"] = [{"targets": [t.address], "labels": dict(t.meta)}
                                      for t in targets.get(job["job_name"], [])]
+        elif "static_configs" in job and job["job_name"] not in targets:
+            # Static targets outside this machine (the blackbox probes of public endpoints): none here.
+            job["static_configs"] = []
     unknown = set(targets) - {job["job_name"] for job in config["scrape_configs"]}
     assert not unknown, f"local targets for jobs the rendered config lacks: {sorted(unknown)}"
     for alertmanager_config in config["alerting"]["alertmanagers"]:
