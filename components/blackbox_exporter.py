@@ -11,12 +11,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.shape import ComponentArgs
 from model.endpoints import BLACKBOX_EXPORTER
 from model.settings import BlackboxSettings
+from render.content import BlackboxContent
 
 NAME = BLACKBOX_EXPORTER.name
 COMPONENT = "blackbox-exporter"
 CONFIG_DIR = BLACKBOX_EXPORTER.dirs["config"]
+
+BlackboxExporterArgs = ComponentArgs[BlackboxSettings, BlackboxContent]
 
 
 class BlackboxExporter(pulumi.ComponentResource):
@@ -25,10 +29,11 @@ class BlackboxExporter(pulumi.ComponentResource):
     deployment: k8s.apps.v1.Deployment
     service: k8s.core.v1.Service
 
-    def __init__(self, name: str, settings: BlackboxSettings, namespace: str, config_files: dict[str, str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: BlackboxExporterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:BlackboxExporter", name, None, opts)
         child = kube.child(self)
-        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, config_files, child, label_name=NAME)
+        settings, namespace = args.settings, args.placement.namespace
+        self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, namespace, args.content.config, child, label_name=NAME)
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child)
         container = kube.container(
             NAME,
@@ -46,7 +51,7 @@ class BlackboxExporter(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
-                template=kube.pod_template(NAME, COMPONENT, [container], [kube.config_map_volume("config", f"{NAME}-config", config_files)], NAME),
+                template=kube.pod_template(NAME, COMPONENT, [container], [kube.config_map_volume("config", f"{NAME}-config", args.content.config)], NAME),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config]),
         )

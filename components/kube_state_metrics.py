@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.shape import ComponentArgs
 from model.endpoints import KUBE_STATE_METRICS, KUBE_STATE_METRICS_TELEMETRY_PORT
 from model.settings import KubeStateMetricsSettings
 
@@ -28,6 +29,8 @@ RESOURCES = {
     "statefulsets": "apps",
 }
 
+KubeStateMetricsArgs = ComponentArgs[KubeStateMetricsSettings, None]
+
 
 def rules() -> list[k8s.rbac.v1.PolicyRuleArgs]:
     """list and watch (no get, no write) on RESOURCES, one rule per API group."""
@@ -44,9 +47,10 @@ class KubeStateMetrics(pulumi.ComponentResource):
     deployment: k8s.apps.v1.Deployment
     service: k8s.core.v1.Service
 
-    def __init__(self, name: str, settings: KubeStateMetricsSettings, namespace: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: KubeStateMetricsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:KubeStateMetrics", name, None, opts)
         child = kube.child(self)
+        settings, namespace = args.settings, args.placement.namespace
         # Its token is mounted: it watches the API server.
         self.service_account = kube.service_account(NAME, COMPONENT, namespace, child, automount=True)
         self._rbac(namespace, child)

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.shape import ComponentArgs
 from model.endpoints import NODE_EXPORTER, PROMETHEUS
 from model.settings import NodeExporterSettings
 
@@ -27,6 +28,8 @@ NAME = NODE_EXPORTER.name
 COMPONENT = "node-exporter"
 POD_SECURITY = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
 HOST_PATHS = {"proc": "/proc", "sys": "/sys", "root": "/"}  # mounted read-only under /host/<name>
+
+NodeExporterArgs = ComponentArgs[NodeExporterSettings, None]
 
 HOST_ACCESS = {
     "CKV_K8S_17": "reads the host's processes: node-exporter needs the host PID namespace",
@@ -45,8 +48,9 @@ class NodeExporter(pulumi.ComponentResource):
     service: k8s.core.v1.Service
     policies: list[k8s.networking.v1.NetworkPolicy]
 
-    def __init__(self, name: str, settings: NodeExporterSettings, monitoring_namespace: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: NodeExporterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:NodeExporter", name, None, opts)
+        settings = args.settings
         namespace = settings.own_namespace
         self.namespace = k8s.core.v1.Namespace(
             namespace,
@@ -66,7 +70,7 @@ class NodeExporter(pulumi.ComponentResource):
         )
         # Headless: its Endpoints are the node addresses, one per node, named by the pod's node.
         self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(NODE_EXPORTER.port_name, NODE_EXPORTER.port)], child, headless=True)
-        self.policies = self._policies(namespace, monitoring_namespace, child)
+        self.policies = self._policies(namespace, args.placement.namespace, child)
         self.register_outputs({})
 
     def _pod(self, settings: NodeExporterSettings) -> k8s.core.v1.PodTemplateSpecArgs:
