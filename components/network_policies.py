@@ -19,12 +19,15 @@ from model.endpoints import (
     ALERTMANAGER,
     ALERTMANAGER_CLUSTER_PORT,
     API_SERVER_PORTS,
+    BLACKBOX_EXPORTER,
     DNS_PORT,
     EXPORTER,
     GRAFANA,
     GRAFANA_RENDERER,
     HTTPS_PORT,
+    KUBE_STATE_METRICS,
     KUBELET_PORT,
+    NODE_EXPORTER,
     PROMETHEUS,
     SLA_REPORTER,
 )
@@ -123,6 +126,8 @@ def flows(settings: Settings) -> dict[str, Policy]:
                 # Scrape targets live in every namespace, on whatever port they expose.
                 Rule((all_namespaces,)),
                 Rule((anywhere,), tcp(KUBELET_PORT)),
+                # node-exporter on the nodes' own addresses (host network: no namespace selector matches it).
+                Rule((anywhere,), tcp(NODE_EXPORTER.port)),
                 Rule(api_servers, tcp(*API_SERVER_PORTS)),
                 Rule((alertmanager,), tcp(ALERTMANAGER.port)),
             ]
@@ -156,6 +161,18 @@ def flows(settings: Settings) -> dict[str, Policy]:
                 Rule((anywhere,), tcp(HTTPS_PORT, smtp_port(settings))),
             ]
             + ([Rule((grafana,), tcp(GRAFANA.port))] if grafana_backup else [])
+        )
+    if settings.kube_state_metrics.deploy:
+        # Scraped by Prometheus; it watches the API server, nothing else.
+        policies[KUBE_STATE_METRICS.name] = Policy(
+            ingress=[Rule((prometheus,), tcp(KUBE_STATE_METRICS.port))],
+            egress=[Rule(api_servers, tcp(*API_SERVER_PORTS))],
+        )
+    if settings.blackbox.enabled:
+        # Asked to probe by Prometheus; probes public endpoints over HTTP(S).
+        policies[BLACKBOX_EXPORTER.name] = Policy(
+            ingress=[Rule((prometheus,), tcp(BLACKBOX_EXPORTER.port))],
+            egress=[Rule((anywhere,), tcp(80, HTTPS_PORT))],
         )
     if grafana_settings.image_renderer_enabled:
         policies[GRAFANA_RENDERER.name] = Policy(ingress=[Rule((grafana,), tcp(GRAFANA_RENDERER.port))], egress=[Rule((grafana,), tcp(GRAFANA.port))])

@@ -9,11 +9,14 @@ from __future__ import annotations
 import pulumi
 
 from components.alertmanager import Alertmanager
+from components.blackbox_exporter import BlackboxExporter
 from components.business_metrics_exporter import BusinessMetricsExporter
 from components.grafana import Grafana
 from components.ingress import MonitoringIngress
+from components.kube_state_metrics import KubeStateMetrics
 from components.namespace import MonitoringNamespace
 from components.network_policies import NetworkPolicies
+from components.node_exporter import NodeExporter
 from components.prometheus import Prometheus
 from components.rbac import PrometheusRbac
 from components.reporting import SlaReporting
@@ -33,6 +36,7 @@ class MonitoringStack(pulumi.ComponentResource):
         self.rbac = PrometheusRbac("rbac", settings.namespace, opts=self._after_namespace())
         placement = Placement(settings.namespace, settings.storage_class, settings.config_reloader.image)
         self._servers(config, content, placement)
+        self._exporters(config, content, placement)
         self.reporting = None
         if settings.reporting.enabled:
             self.reporting = SlaReporting("sla-reporting", ComponentArgs(settings, content.reporting, placement, secrets), opts=self._after_namespace())
@@ -54,6 +58,18 @@ class MonitoringStack(pulumi.ComponentResource):
         self.exporter = BusinessMetricsExporter(
             "business-metrics-exporter", ComponentArgs(settings.exporter, content.exporter, placement, secrets), opts=self._after_namespace()
         )
+
+    def _exporters(self, config: StackConfig, content, placement: Placement) -> None:
+        """What the alerts read beyond the stack's own servers: the cluster's state, the nodes, probes."""
+        settings = config.settings
+        self.kube_state_metrics = self.node_exporter = self.blackbox_exporter = None
+        if settings.kube_state_metrics.deploy:
+            self.kube_state_metrics = KubeStateMetrics("kube-state-metrics", ComponentArgs(settings.kube_state_metrics, None, placement), opts=self._after_namespace())
+        if settings.node_exporter.deploy:
+            # Its own namespace: it does not depend on the monitoring one.
+            self.node_exporter = NodeExporter("node-exporter", ComponentArgs(settings.node_exporter, None, placement), opts=pulumi.ResourceOptions(parent=self))
+        if settings.blackbox.enabled:
+            self.blackbox_exporter = BlackboxExporter("blackbox-exporter", ComponentArgs(settings.blackbox, content.blackbox, placement), opts=self._after_namespace())
 
     def _outputs(self, config: StackConfig) -> dict[str, pulumi.Output]:
         settings = config.settings

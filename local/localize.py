@@ -3,14 +3,15 @@
 - prometheus.yml: each job's `kubernetes_sd_configs` becomes `static_configs` whose targets carry the
   `__meta_kubernetes_*` labels Kubernetes discovery would have given them, so the job's own
   relabelling (keep rules, namespace/pod/service labels) and PII label drop run unchanged. Jobs with
-  nothing local to scrape keep their config and get no targets. The Alertmanager addresses and the
+  nothing local to scrape keep their config and get no targets, and so do jobs whose static
+  targets are outside this machine (the blackbox probes). The Alertmanager addresses and the
   rule directory point to local ones.
 - rules: the ScrapeJobDown alert of a job with nothing local to scrape is left out. That job (the
   Kubernetes ones, Redis, Kafka, Istio) is absent here by design; the absence alerts of the jobs that
   do run locally stay and fire when one goes. So are the node alerts on this machine's own disk and
   memory (HOST_ALERTS): the one local node is a machine shared with other work, whose disk filling
   up is not a drill's doing.
-- alertmanager.yml: receiver endpoints point to local sinks (webhook sink for Slack, PagerDuty,
+- alertmanager.yml: no business hours or maintenance windows (drills run at any hour); receiver endpoints point to local sinks (webhook sink for Slack, PagerDuty,
   status page and hooks; SMTP sink; moto for SNS), and every `*_file` credential to the local
   secrets directory. The SMTP sink speaks no TLS, so STARTTLS is not required.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from model.endpoints import ALERTMANAGER
 from render.job_absence import ALERT as JOB_ABSENT_ALERT
+from render.time_intervals import refer_to_defined
 
 AM_SECRETS_DIR, AM_TEMPLATES_DIR = ALERTMANAGER.dirs["secrets"], ALERTMANAGER.dirs["templates"]
 
@@ -60,6 +62,9 @@ def localize_prometheus_config(config: dict, targets: dict[str, list[Target]],
             del job["kubernetes_sd_configs"]
             job["static_configs"] = [{"targets": [t.address], "labels": dict(t.meta)}
                                      for t in targets.get(job["job_name"], [])]
+        elif "static_configs" in job and job["job_name"] not in targets:
+            # Static targets outside this machine (the blackbox probes of public endpoints): none here.
+            job["static_configs"] = []
     unknown = set(targets) - {job["job_name"] for job in config["scrape_configs"]}
     assert not unknown, f"local targets for jobs the rendered config lacks: {sorted(unknown)}"
     for alertmanager_config in config["alerting"]["alertmanagers"]:
@@ -109,6 +114,9 @@ def _retarget_files(node, secrets_dir: Path):
 
 def localize_alertmanager_config(config: dict, sinks: Sinks, secrets_dir: Path, templates_dir: Path) -> dict:
     config = copy.deepcopy(config)
+    # Drills run at any hour: business hours and maintenance windows would hold or mute them.
+    config.pop("time_intervals", None)
+    config["route"] = refer_to_defined(config["route"], set())
     config["global"]["smtp_smarthost"] = sinks.smtp_address
     config["global"]["smtp_require_tls"] = False
     config["templates"] = [t.replace(AM_TEMPLATES_DIR, str(templates_dir)) for t in config["templates"]]

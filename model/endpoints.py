@@ -74,6 +74,13 @@ EXPORTER = Server("business-metrics-exporter", 9450, "metrics", dirs={"config": 
 # The sidecar next to Prometheus and Alertmanager that calls their /-/reload; serves its own metrics here.
 CONFIG_RELOADER_PORT = 9533
 
+# Cluster exporters the stack deploys (components/kube_state_metrics.py, node_exporter.py) and
+# the blackbox exporter; the scrape jobs find the first two by name and port name (render/exporter_jobs.py).
+KUBE_STATE_METRICS = Server("kube-state-metrics", 8080, "http-metrics")
+KUBE_STATE_METRICS_TELEMETRY_PORT = 8081  # its own metrics, not scraped
+NODE_EXPORTER = Server("node-exporter", 9100, "metrics")  # on each node's own address (host network)
+BLACKBOX_EXPORTER = Server("blackbox-exporter", 9115, "http", dirs={"config": "/etc/blackbox-exporter"})
+
 # Outside the namespace.
 HTTPS_PORT = 443  # PagerDuty, Slack, SNS, S3, webhooks, remote_write
 KUBELET_PORT = 10250  # kubelets and cAdvisor, on the nodes' own addresses

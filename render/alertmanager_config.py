@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 
 from model.endpoints import ALERTMANAGER
-from model.settings.alerting import REMEDIATION_ACTIONS
+from model.settings.alerting import REMEDIATION_ACTIONS, time_interval
 from model.yamltext import dump_yaml
+from render.time_intervals import refer_to_defined, time_intervals
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "configs" / "alertmanager"
@@ -205,8 +206,10 @@ def alertmanager_config(settings) -> dict:
     route = _prune(routing["route"], set(enabled), set(receivers))
     if route is None:
         raise ValueError("routing.yml: the root route's receiver is disabled")
+    intervals = _time_intervals(settings)
+    route = refer_to_defined(route, {interval["name"] for interval in intervals})
     smtp = settings.smtp
-    return {
+    document = {
         "global": {
             "resolve_timeout": "5m",
             "smtp_smarthost": smtp.smarthost,
@@ -220,6 +223,15 @@ def alertmanager_config(settings) -> dict:
         "inhibit_rules": routing.get("inhibit_rules", []),
         "receivers": [_receiver(name, receivers[name], settings) for name in enabled],
     }
+    if intervals:
+        document["time_intervals"] = intervals
+    return document
+
+
+def _time_intervals(settings) -> list[dict]:
+    alerting = settings.alerting
+    return time_intervals([time_interval(i) for i in alerting.business_hours],
+                          [time_interval(i) for i in alerting.maintenance_windows], alerting.timezone)
 
 
 def render_alertmanager_files(settings) -> dict[str, str]:

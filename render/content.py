@@ -21,6 +21,7 @@ from render.rules import render_rule_files, source_rule_files
 
 CONFIG_MAP_LIMIT = 1_000_000  # bytes; Kubernetes refuses larger objects
 EXPORTER_CONFIG = Path(__file__).resolve().parent.parent / "exporter" / "config.yml"
+BLACKBOX_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "blackbox" / "blackbox.yml"
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,18 @@ class ReportingContent:
 
 
 @dataclass(frozen=True)
+class BlackboxContent:
+    config: dict[str, str]  # blackbox.yml: the probe modules
+
+
+@dataclass(frozen=True)
 class StackContent:
     prometheus: PrometheusContent
     alertmanager: AlertmanagerContent
     grafana: GrafanaContent
     exporter: ExporterContent
     reporting: ReportingContent
+    blackbox: BlackboxContent
 
 
 def check_config_map_sizes(dashboards: dict[str, dict[str, str]]) -> None:
@@ -94,4 +101,5 @@ def render_content(settings: Settings, slo: SloSpec | None = None) -> StackConte
         grafana=grafana_content(settings, slo),
         exporter=ExporterContent(config={"config.yml": EXPORTER_CONFIG.read_text()}),
         reporting=ReportingContent(config=render_report_targets(slo, rule_sources, settings.environment)),
+        blackbox=BlackboxContent(config={"blackbox.yml": BLACKBOX_CONFIG.read_text()}),
     )

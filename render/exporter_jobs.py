@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from model import endpoints
+
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
@@ -37,8 +39,8 @@ class ExporterService:
 
 
 # What the stack deploys itself (components), and so what a job keeps unless told otherwise.
-KUBE_STATE_METRICS = ExporterService(name="kube-state-metrics", port_name="http-metrics")
-NODE_EXPORTER = ExporterService(name="node-exporter", port_name="metrics")
+KUBE_STATE_METRICS = ExporterService(name=endpoints.KUBE_STATE_METRICS.name, port_name=endpoints.KUBE_STATE_METRICS.port_name)
+NODE_EXPORTER = ExporterService(name=endpoints.NODE_EXPORTER.name, port_name=endpoints.NODE_EXPORTER.port_name)
 
 # The shapes of an existing kube-state-metrics that a stack can choose (see the table above).
 KUBE_STATE_METRICS_SHAPES = {
@@ -46,6 +48,14 @@ KUBE_STATE_METRICS_SHAPES = {
     "community-chart": ExporterService("kube-state-metrics", "http", "http"),
     "kube-prometheus": ExporterService("kube-state-metrics", "https-main", "https"),
 }
+
+
+def service_of(group, own_namespace: str, own: ExporterService) -> ExporterService:
+    """The Service a scrape job looks for: the stack's own (in its namespace), or the existing one
+    the settings group describes (kubeStateMetrics*, nodeExporter*)."""
+    if group.deploy:
+        return ExporterService(own.name, own.port_name, own.scheme, own_namespace)
+    return ExporterService(group.service_name, group.port_name, group.scheme, group.namespace)
 
 
 def _discovery(service: ExporterService, job_name: str) -> dict:

@@ -71,3 +71,13 @@ def _rule(owner: JobOwner) -> dict:
 def job_absence_groups(owners: list[JobOwner] | None = None) -> list[dict]:
     owners = load_job_owners() if owners is None else owners
     return [{"name": "scrape-job-absence", "rules": [_rule(o) for o in owners if o.covered_by is None]}]
+
+
+def only_for(files: dict[str, dict], jobs: set[str]) -> dict[str, dict]:
+    """The rule files without the absence alerts of jobs this stack does not scrape (a probe job
+    switched off, say): their absence is intended."""
+    document = files.get(RULE_FILE)
+    if document is None:
+        return files
+    kept = [{**group, "rules": [rule for rule in group["rules"] if rule["labels"]["service"] in jobs]} for group in document["groups"]]
+    return {**files, RULE_FILE: {**document, "groups": kept}}

@@ -12,7 +12,8 @@ from model.settings import Settings
 from model.settings.prometheus import SCRAPE_TIMEOUT
 from model.yamltext import dump_yaml
 from render import business_metrics
-from render.exporter_jobs import kube_state_metrics_job, node_exporter_job
+from render.exporter_jobs import KUBE_STATE_METRICS, NODE_EXPORTER, kube_state_metrics_job, node_exporter_job, service_of
+from render.probe_jobs import blackbox_job
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "prometheus"
 
@@ -60,7 +61,7 @@ def scrape_configs(settings: Settings) -> list[dict]:
     series drop applied in this one place."""
     listed = yaml.safe_load((CONFIGS / "scrape-configs.yml").read_text())["scrape_configs"]
     jobs = []
-    for job in application_jobs() + listed + [kube_state_metrics_job(), node_exporter_job()]:
+    for job in application_jobs() + listed + cluster_exporter_jobs(settings):
         job = copy.deepcopy(job)
         job.setdefault("sample_limit", settings.prometheus.sample_limit)
         job.setdefault("label_limit", settings.prometheus.label_limit)
@@ -79,6 +80,15 @@ def scrape_configs(settings: Settings) -> list[dict]:
     if duplicated:
         raise ValueError(f"configs/prometheus: job_name used twice: {', '.join(duplicated)}")
     return jobs
+
+
+def cluster_exporter_jobs(settings: Settings) -> list[dict]:
+    jobs = [
+        kube_state_metrics_job(service_of(settings.kube_state_metrics, settings.namespace, KUBE_STATE_METRICS)),
+        node_exporter_job(service_of(settings.node_exporter, settings.node_exporter.own_namespace, NODE_EXPORTER)),
+    ]
+    probes = blackbox_job(settings)
+    return jobs + ([probes] if probes else [])
 
 
 def alertmanager_targets(settings: Settings) -> list[str]:

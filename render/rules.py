@@ -19,7 +19,8 @@ from model.urls import public_url, runbook_url
 from model.yamltext import dump_yaml
 from render.job_absence import OWNERS_FILE
 from render.job_absence import RULE_FILE as JOB_ABSENCE_RULE_FILE
-from render.job_absence import job_absence_groups
+from render.job_absence import job_absence_groups, only_for
+from render.prometheus_config import scrape_configs
 from render.slo import SLO_FILE, load_slo_spec, slo_rule_groups
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ DASHBOARDS = {
     "nodes.yml": "waqiti-infrastructure",
     "cronjobs.yml": "waqiti-monitoring-stack",
     "self-monitoring.yml": "waqiti-monitoring-stack",
+    "probes.yml": "waqiti-sla-compliance",
     "meta-monitoring.yml": "waqiti-monitoring-stack",
     "service.yml": "waqiti-infrastructure",
     SLO_RULE_FILE: "waqiti-sla-compliance",
@@ -95,7 +97,8 @@ def _with_links(files: dict[str, dict], settings) -> dict[str, dict]:
 def render_rule_files(settings, slo: SloSpec | None = None, sources: dict[str, dict] | None = None) -> dict[str, str]:
     """File name -> YAML text of every Prometheus rule file of the stack."""
     rendered = {}
-    for name, document in _with_links(sources or source_rule_files(slo), settings).items():
+    scraped = {job["job_name"] for job in scrape_configs(settings)}
+    for name, document in _with_links(only_for(sources or source_rule_files(slo), scraped), settings).items():
         origin = {SLO_RULE_FILE: "configs/slo.yml (render/slo.py)",
                   JOB_ABSENCE_RULE_FILE: "configs/prometheus/scrape-job-owners.yml (render/job_absence.py)"}.get(
                       name, f"configs/prometheus/rules/{name}")

@@ -35,7 +35,9 @@ def test_every_object_has_a_stable_name_labels_and_the_namespace(runs, stack):
         assert metadata["labels"]["app.kubernetes.io/part-of"] == "waqiti-monitoring"
         assert metadata["labels"]["app.kubernetes.io/managed-by"] == "pulumi"
         if resource.kind not in CLUSTER_SCOPED:
-            assert metadata.get("namespace") == "monitoring", metadata["name"]
+            # node-exporter alone lives in a namespace of its own (components/node_exporter.py says why)
+            expected = "node-exporter" if metadata["labels"]["app.kubernetes.io/component"] == "node-exporter" else "monitoring"
+            assert metadata.get("namespace") == expected, metadata["name"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -45,7 +47,8 @@ def test_every_pod_is_restricted(runs, stack):
     for name, spec in specs.items():
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True and pod["seccompProfile"]["type"] == "RuntimeDefault", name
-        assert spec["automountServiceAccountToken"] is False, name  # prometheus projects its token into one container
+        # prometheus projects its token into one container; kube-state-metrics has one container, which watches the API.
+        assert spec["automountServiceAccountToken"] is (name == "kube-state-metrics"), name
         for container in spec["containers"]:
             where = f"{name}/{container['name']}"
             context = container["securityContext"]
@@ -82,7 +85,12 @@ def test_prometheus_may_only_read_what_discovery_needs(runs):
     assert resources == set().union(*(needs[role] for role in roles)) | {"nodes/metrics"}
     assert [rule.get("nonResourceURLs") for rule in role["rules"] if "nonResourceURLs" in rule] == [["/metrics"]]
     assert len(role["rules"]) == len(DISCOVERY_RULES)
-    assert [r.kind for r in run.kubernetes() if r.kind in {"ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"}] == ["ClusterRole", "ClusterRoleBinding"]
+    # Besides kube-state-metrics' own pair (tests/test_cluster_exporters.py), nothing else is granted.
+    rbac = [r for r in run.kubernetes() if r.kind in {"ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"}]
+    assert sorted((r.kind, r.inputs["metadata"]["name"]) for r in rbac) == [
+        ("ClusterRole", "waqiti-monitoring-kube-state-metrics"), ("ClusterRole", "waqiti-monitoring-prometheus"),
+        ("ClusterRoleBinding", "waqiti-monitoring-kube-state-metrics"), ("ClusterRoleBinding", "waqiti-monitoring-prometheus"),
+    ]
     binding = run.get("ClusterRoleBinding", "waqiti-monitoring-prometheus").manifest
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
 
@@ -289,6 +297,7 @@ def test_the_stack_is_one_component_per_concern(runs):
             "waqiti:monitoring:Stack", "waqiti:monitoring:Namespace", "waqiti:monitoring:PrometheusRbac", "waqiti:monitoring:Prometheus",
             "waqiti:monitoring:Alertmanager", "waqiti:monitoring:Grafana", "waqiti:monitoring:BusinessMetricsExporter",
             "waqiti:monitoring:NetworkPolicies", "waqiti:monitoring:Ingress", "waqiti:monitoring:SlaReporting",
+            "waqiti:monitoring:KubeStateMetrics", "waqiti:monitoring:NodeExporter", "waqiti:monitoring:BlackboxExporter",
         ]
     )
 
@@ -345,7 +354,8 @@ def test_the_api_token_reaches_the_prometheus_container_only(runs, stack):
     assert [next(iter(source)) for source in volume["projected"]["sources"]] == ["serviceAccountToken", "configMap", "downwardAPI"]
     for name, pod_spec in ((r.inputs["metadata"]["name"], r.manifest["spec"]["template"]["spec"])
                            for r in runs[stack].kubernetes() if r.kind in ("Deployment", "StatefulSet")):
-        assert pod_spec.get("automountServiceAccountToken") is False, name
+        # kube-state-metrics' single container is the one that watches the API with it
+        assert pod_spec.get("automountServiceAccountToken") is (name == "kube-state-metrics"), name
 
 
 @pytest.mark.parametrize("stack", STACKS)

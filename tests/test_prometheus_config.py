@@ -17,7 +17,7 @@ SPEC_JOBS = {
     "kubernetes-apiservers", "kubernetes-nodes", "kubernetes-cadvisor", "kube-state-metrics",
     "waqiti-payment-service", "waqiti-wallet-service", "waqiti-user-service", "waqiti-fraud-service",
     "waqiti-business-metrics-exporter", "postgres-exporter", "redis-exporter", "kafka-exporter", "istio-mesh",
-    "kubernetes-pods", "kubernetes-services", "prometheus", "alertmanager", "grafana", "node-exporter",
+    "kubernetes-pods", "kubernetes-services", "prometheus", "alertmanager", "grafana", "node-exporter", "blackbox",
 }
 
 

@@ -38,14 +38,18 @@ ENDPOINTS = [
               namespace="prometheus", pod="ksm-b"),
     _endpoint("127.0.3.1:9", service="kube-state-metrics", port_name="https-main", namespace="monitoring-ext", pod="ksm-c"),
     _endpoint("127.0.3.2:9", service="kube-state-metrics", port_name="https-self", namespace="monitoring-ext", pod="ksm-c"),
+    # the stack's own, in its namespace
+    _endpoint("127.0.7.1:9", service="kube-state-metrics", port_name="http-metrics", namespace=MONITORING_NAMESPACE, pod="ksm-ours"),
     # node-exporter: ours, the community chart's, kube-prometheus' (host network: address = node IP)
     _endpoint("127.0.4.1:9", service="node-exporter", port_name="metrics", namespace="node-exporter", pod="ne-1", node="node-1"),
     _endpoint("127.0.4.2:9", service="node-exporter", port_name="metrics", namespace="node-exporter", pod="ne-2", node="node-2"),
     _endpoint("127.0.5.1:9", service="prometheus-node-exporter", port_name="http-metrics", namespace="prometheus", pod="ne-x"),
     _endpoint("127.0.6.1:9", service="node-exporter", port_name="https", namespace="monitoring-ext", pod="ne-y"),
 ]
-EXPECTED_KSM = {"upstream-manifests": "http://127.0.1.1:9/metrics", "community-chart": "http://127.0.2.1:9/metrics",
-                "kube-prometheus": "https://127.0.3.1:9/metrics"}
+# An existing one is looked for in every namespace unless its namespace is set: the upstream shape
+# also finds the stack's own here (a stack runs one or the other).
+EXPECTED_KSM = {"upstream-manifests": ["http://127.0.1.1:9/metrics", "http://127.0.7.1:9/metrics"],
+                "community-chart": ["http://127.0.2.1:9/metrics"], "kube-prometheus": ["https://127.0.3.1:9/metrics"]}
 
 
 def _pod_targets(port: int) -> list[dict]:
@@ -156,14 +160,14 @@ def _active_targets(prometheus, jobs: set[str]) -> dict[str, list[dict]]:
 def test_each_kube_state_metrics_shape_is_found_and_only_its_metrics_port(scraped, shape):
     prometheus, jobs = scraped
     targets = _active_targets(prometheus, jobs)[f"ksm-{shape}"]
-    assert [t["scrapeUrl"] for t in targets] == [EXPECTED_KSM[shape]]
+    assert sorted(t["scrapeUrl"] for t in targets) == EXPECTED_KSM[shape]
     assert targets[0]["labels"]["job"] == f"ksm-{shape}"
 
 
 def test_the_default_kube_state_metrics_job_finds_the_one_the_stack_deploys(scraped):
     prometheus, jobs = scraped
     targets = _active_targets(prometheus, jobs)["kube-state-metrics"]
-    assert [t["scrapeUrl"] for t in targets] == [EXPECTED_KSM["upstream-manifests"]]
+    assert [t["scrapeUrl"] for t in targets] == ["http://127.0.7.1:9/metrics"]  # only in the stack's namespace
 
 
 def test_the_node_exporter_job_keeps_one_target_per_node_named_by_the_node(scraped):

@@ -29,6 +29,7 @@ CONFIG_MAP_DIRS = {
     "grafana-provisioning": "grafana/provisioning",
     "business-metrics-exporter-config": "exporter",
     "sla-reporter-config": "reporter",
+    "blackbox-exporter-config": "blackbox",
 }
 DASHBOARDS_PREFIX = "grafana-dashboards-"
 

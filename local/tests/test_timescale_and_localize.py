@@ -11,6 +11,7 @@ from local.localize import Sinks, Target, endpoint_meta
 from render.alertmanager_config import render_alertmanager_files
 from render.prometheus_config import render_prometheus_config
 from render.rules import render_rule_files
+from render.time_intervals import refer_to_defined
 from model.settings import settings_for_stack
 
 
@@ -54,8 +55,10 @@ def test_only_discovery_changes_in_prometheus_yml(production, tmp_path):
     local = localize.localize_prometheus_config(config, {"waqiti-payment-service": [target]}, ["127.0.0.1:9093"], tmp_path)
     for before, after in zip(config["scrape_configs"], local["scrape_configs"]):
         assert "kubernetes_sd_configs" not in after
-        assert {k: v for k, v in before.items() if k != "kubernetes_sd_configs"} == \
+        assert {k: v for k, v in before.items() if k not in ("kubernetes_sd_configs", "static_configs")} == \
                {k: v for k, v in after.items() if k != "static_configs"}
+        if before["job_name"] == "blackbox":  # public endpoints: not probed from here
+            assert before["static_configs"] and after["static_configs"] == []
     assert local["global"]["external_labels"] == config["global"]["external_labels"]
 
 
@@ -65,7 +68,10 @@ def test_receivers_point_to_sinks_and_secrets_to_files(production, tmp_path):
     local = localize.localize_alertmanager_config(config, sinks, tmp_path, tmp_path / "templates")
     text = yaml.safe_dump(local)
     assert "/etc/alertmanager" not in text and "example.com/" not in text.replace("@example.com", "")
-    assert local["route"] == config["route"] and local["inhibit_rules"] == config["inhibit_rules"]
+    assert local["inhibit_rules"] == config["inhibit_rules"]
+    # the same routes, without business hours or maintenance windows (drills run at any hour)
+    assert "time_intervals" in config and "time_intervals" not in local
+    assert local["route"] == refer_to_defined(config["route"], set()) != config["route"]
 
 
 def test_absence_alerts_stay_for_local_jobs_only(production):

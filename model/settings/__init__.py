@@ -6,6 +6,8 @@ load.py the mapping of config keys and the validation. The names below are the p
 
 from model.settings.alerting import AlertingSettings
 from model.settings.alertmanager import AlertmanagerSettings
+from model.settings.blackbox import BlackboxSettings, HttpProbe
+from model.settings.cluster_exporters import KubeStateMetricsSettings, NodeExporterSettings
 from model.settings.config_reloader import ConfigReloaderSettings
 from model.settings.exporter import ExporterSettings
 from model.settings.grafana import GrafanaSettings
@@ -20,7 +22,7 @@ from model.settings.stack import Settings
 from model.settings.types import Group
 
 __all__ = [
-    "AlertingSettings", "AlertmanagerSettings", "ConfigReloaderSettings", "ExporterSettings", "GrafanaSettings",
+    "AlertingSettings", "AlertmanagerSettings", "BlackboxSettings", "HttpProbe", "KubeStateMetricsSettings", "NodeExporterSettings", "ConfigReloaderSettings", "ExporterSettings", "GrafanaSettings",
     "Group", "IngressSettings", "NetworkSettings", "PROJECT", "PrometheusSettings", "ReportingSettings", "SECRETS",
     "SECRET_KEYS", "SecretSpec", "Settings", "SettingsError", "SmtpSettings", "StackConfig", "config_keys", "load",
     "missing_secrets", "parse", "read_stack_file", "settings_for_stack",

@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional, get_args
+import re
+from datetime import date
+from typing import Annotated, Literal, Optional, get_args
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from model.settings.types import AwsRegion, DnsLabel, Email, Group, SlackChannel, SnsTopicArn, Url
+from model.settings.types import AwsRegion, DnsLabel, Email, Group, SlackChannel, SnsTopicArn, Timezone, Url
 
 # The auto-remediation hooks there are; each is `<remediationWebhookUrl>/<action>`.
 RemediationAction = Literal["freeze-wallets", "replace-node", "scale-db-replicas"]
 REMEDIATION_ACTIONS: tuple[str, ...] = get_args(RemediationAction)
+
+
+_CLOCK = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00"
+_WEEKDAY = r"(?:sunday|monday|tuesday|wednesday|thursday|friday|saturday)"
+_INTERVAL = re.compile(
+    rf"^(?:(?P<weekdays>{_WEEKDAY}(?::{_WEEKDAY})?)|(?P<date>\d{{4}}-\d{{2}}-\d{{2}}))\s+(?P<start>{_CLOCK})-(?P<end>{_CLOCK})$"
+)
+
+
+def time_interval(value: str) -> dict:
+    """`<day> <HH:MM>-<HH:MM>` as an Alertmanager time interval. <day> is a weekday, a range of
+    weekdays (monday:friday) or a date (2026-12-05, a one-off window). Times are [start, end)."""
+    found = _INTERVAL.match(value.strip().lower())
+    if not found:
+        raise ValueError(f"expected '<weekday[:weekday] or YYYY-MM-DD> <HH:MM>-<HH:MM>' such as 'monday:friday 08:00-18:00', got {value!r}")
+    if found["end"] <= found["start"]:
+        raise ValueError(f"{value!r}: the end {found['end']} must be after the start {found['start']} (split a range over midnight in two)")
+    interval: dict = {"times": [{"start_time": found["start"], "end_time": found["end"]}]}
+    if found["weekdays"]:
+        interval["weekdays"] = [found["weekdays"]]
+    else:
+        try:
+            day = date.fromisoformat(found["date"])
+        except ValueError:
+            raise ValueError(f"{value!r}: {found['date']} is not a date") from None
+        interval.update(years=[str(day.year)], months=[str(day.month)], days_of_month=[str(day.day)])
+    return interval
+
+
+def _valid_interval(value: str) -> str:
+    time_interval(value)
+    return value
+
+
+TimeInterval = Annotated[str, AfterValidator(_valid_interval)]
 
 
 class AlertingSettings(Group):
@@ -45,6 +82,12 @@ class AlertingSettings(Group):
             "support": "#customer-support",
         }
     )
+    timezone: Timezone = "UTC"
+    """Timezone of alertingBusinessHours and alertingMaintenanceWindows."""
+    business_hours: list[TimeInterval] = Field(default_factory=list)
+    """When warnings are told (security's at any hour), e.g. ["monday:friday 08:00-18:00"]; unset = any hour."""
+    maintenance_windows: list[TimeInterval] = Field(default_factory=list)
+    """Declared maintenance windows, e.g. ["2026-12-05 02:00-04:00", "sunday 03:00-04:00"]: every non-critical notification is muted inside them."""
     email_database_team: Email = "dba-oncall@example.com"
     email_security_team: Email = "security@example.com"
     email_ciso: Email = "ciso@example.com"

@@ -8,6 +8,8 @@ from pydantic import model_validator
 
 from model.settings.alerting import AlertingSettings
 from model.settings.alertmanager import AlertmanagerSettings
+from model.settings.blackbox import BlackboxSettings
+from model.settings.cluster_exporters import KubeStateMetricsSettings, NodeExporterSettings
 from model.settings.config_reloader import ConfigReloaderSettings
 from model.settings.exporter import ExporterSettings
 from model.settings.grafana import GrafanaSettings
@@ -38,6 +40,9 @@ class Settings(Group):
     ingress: IngressSettings = IngressSettings()
     network: NetworkSettings = NetworkSettings()
     reporting: ReportingSettings = ReportingSettings()
+    kube_state_metrics: KubeStateMetricsSettings = KubeStateMetricsSettings()
+    node_exporter: NodeExporterSettings = NodeExporterSettings()
+    blackbox: BlackboxSettings = BlackboxSettings()
 
     @model_validator(mode="after")
     def _grafana_replicas_need_a_database(self):

@@ -1,0 +1,84 @@
+"""kube-state-metrics and node-exporter: deployed by the stack, or an existing one found by its Service.
+
+The alerts and Infrastructure panels read both; on by default. A cluster that already runs one
+(the kube-prometheus-stack chart, kube-prometheus, the upstream manifests) sets `...Deploy: false`
+and says how to find it: the namespace, the Service's app.kubernetes.io/name, its port name and
+scheme (render/exporter_jobs.py lists the common shapes).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import model_validator
+
+from model.settings.types import DnsLabel, Group, Image, Quantity
+
+_FIND_FIELDS = ("namespace", "service_name", "port_name", "scheme")
+
+
+class _ClusterExporter(Group):
+    def _check_find_fields(self, prefix: str):
+        # Where to find an existing one means nothing when the stack deploys its own.
+        if self.deploy:
+            given = sorted(f for f in _FIND_FIELDS if f in self.model_fields_set)
+            if given:
+                keys = ", ".join(prefix + "".join(w.title() for w in f.split("_")) for f in given)
+                raise ValueError(f"{keys}: only for an existing one ({prefix}Deploy: false); the stack's own is found by itself")
+        return self
+
+
+class KubeStateMetricsSettings(_ClusterExporter):
+    deploy: bool = True
+    """Deploy kube-state-metrics (false: use the existing one described by the keys below)."""
+    image: Image = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0"
+    """kube-state-metrics image, pinned to a version."""
+    namespace: Optional[DnsLabel] = None
+    """Namespace of an existing kube-state-metrics (unset: any namespace)."""
+    service_name: DnsLabel = "kube-state-metrics"
+    """app.kubernetes.io/name label of an existing kube-state-metrics Service."""
+    port_name: str = "http-metrics"
+    """Port name of an existing kube-state-metrics Service: http-metrics (upstream manifests), http (community chart), https-main (kube-prometheus)."""
+    scheme: Literal["http", "https"] = "http"
+    """Scheme of that port (https: kube-prometheus' kube-rbac-proxy, with Prometheus' service-account token)."""
+    cpu_request: Quantity = "50m"
+    """CPU request."""
+    cpu_limit: Quantity = "500m"
+    """CPU limit."""
+    memory_request: Quantity = "128Mi"
+    """Memory request."""
+    memory_limit: Quantity = "512Mi"
+    """Memory limit."""
+
+    @model_validator(mode="after")
+    def _find_fields(self):
+        return self._check_find_fields("kubeStateMetrics")
+
+
+class NodeExporterSettings(_ClusterExporter):
+    deploy: bool = True
+    """Deploy node-exporter as a DaemonSet in its own namespace (false: use the existing one described below)."""
+    image: Image = "quay.io/prometheus/node-exporter:v1.8.2"
+    """node-exporter image, pinned to a version."""
+    own_namespace: DnsLabel = "node-exporter"
+    """Namespace of the stack's own node-exporter (Pod Security privileged: it reads the host)."""
+    namespace: Optional[DnsLabel] = None
+    """Namespace of an existing node-exporter (unset: any namespace)."""
+    service_name: DnsLabel = "node-exporter"
+    """app.kubernetes.io/name label of an existing node-exporter Service (the community chart: prometheus-node-exporter)."""
+    port_name: str = "metrics"
+    """Port name of an existing node-exporter Service: http-metrics (community chart), https (kube-prometheus)."""
+    scheme: Literal["http", "https"] = "http"
+    """Scheme of that port (https: kube-prometheus' kube-rbac-proxy)."""
+    cpu_request: Quantity = "20m"
+    """CPU request."""
+    cpu_limit: Quantity = "250m"
+    """CPU limit."""
+    memory_request: Quantity = "32Mi"
+    """Memory request."""
+    memory_limit: Quantity = "128Mi"
+    """Memory limit."""
+
+    @model_validator(mode="after")
+    def _find_fields(self):
+        return self._check_find_fields("nodeExporter")
