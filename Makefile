@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
 
-.PHONY: deps debian-packages venv checkov-venv pinned-tools render render-all test local bench clean image-tools images
+.PHONY: deps debian-packages venv checkov-venv pinned-tools render render-all test local bench clean image-tools images e2e-deps e2e
 
 deps: debian-packages venv checkov-venv pinned-tools
 
@@ -73,6 +73,16 @@ local: deps $(if $(EXPORTER_IMAGE),images)
 
 bench: deps image-tools
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The real-engine tier's tools: Pulumi CLI, kube-apiserver, kube-controller-manager, kube-scheduler
+# and kwok built from Go modules (cached by version outside the clone), etcd, and the Pulumi
+# plugins from E2E_PLUGIN_DIR (or `pulumi plugin install`). The recipe is e2e/deps.sh.
+e2e-deps:
+	E2E_PLUGIN_DIR="$(E2E_PLUGIN_DIR)" bash e2e/deps.sh all
+
+# The real Pulumi CLI and providers against a throwaway local API server: see README "make e2e".
+e2e: venv e2e-deps
+	$(PY) -m pytest e2e/tests -p no:cacheprovider $(E2E_PYTEST_ARGS)
 
 clean:
 	rm -rf build test-output
