@@ -30,6 +30,10 @@ BIN_DIR=$E2E_CACHE/bin
 
 log() { echo "e2e-deps: $*" >&2; }
 
+need_go() {
+  command -v go >/dev/null || { log "needs Go 1.26.6 or newer on PATH (the Pulumi CLI's go.mod asks for it)"; exit 1; }
+}
+
 # Copies a module's source out of the module cache into a fresh writable directory.
 module_source() {
   local module=$1 version=$2 dest=$3 dir
@@ -47,6 +51,7 @@ cached_build() {
     log "$key: cached ($(cat "$out/build-seconds") s when built)"
     return
   fi
+  need_go
   local work start
   work=$(mktemp -d "${TMPDIR:-/tmp}/e2e-build.XXXXXX")
   start=$(date +%s)

@@ -73,5 +73,6 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_runtest_setup(item):
-    if item.cls is not None and item.cls.__name__ in _failed:
+    # destroy always runs: what an earlier step left must not stay for the next stack.
+    if item.cls is not None and item.cls.__name__ in _failed and not item.name.startswith("test_destroy"):
         pytest.fail(f"an earlier step of this stack failed: {_failed[item.cls.__name__]}")

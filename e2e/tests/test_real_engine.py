@@ -134,8 +134,9 @@ class _StackCycle:
         workloads = [obj for obj in self.state["objects"] if obj["kind"] in WORKLOADS]
         assert workloads
         for obj in workloads:
-            live = api.get(api.path(obj["apiVersion"], obj["kind"], ns, obj["name"]))
-            assert live["status"].get("readyReplicas") == live["spec"]["replicas"], (obj["name"], live["status"])
+            path = api.path(obj["apiVersion"], obj["kind"], ns, obj["name"])
+            # `up` waited for each to be ready once; a StatefulSet's status may still be catching up.
+            wait_for(f"{obj['kind']} {obj['name']} ready", lambda: (lambda live: live["status"].get("readyReplicas") == live["spec"]["replicas"])(api.get(path)), 120)
         pods = api.items(f"/api/v1/namespaces/{ns}/pods")
         expected = sum(api.get(api.path(o["apiVersion"], o["kind"], ns, o["name"]))["spec"]["replicas"] for o in workloads)
         assert len(pods) == expected
