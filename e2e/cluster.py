@@ -43,6 +43,15 @@ STORAGE_CLASSES = {"standard": True, "gp3": False}  # name -> is the cluster def
 PROVISIONER = "e2e.waqiti.example.com/hostpath"
 INGRESS_CLASS = "nginx"
 SERVICE_CIDR = "10.96.0.0/16"
+# kwok's own stages: nodes become Ready and report a heartbeat every 20-45 s, pods run, Job pods
+# complete, deleted pods go.
+KWOK_STAGES = (
+    "node/fast/node-initialize.yaml",
+    "node/heartbeat/node-heartbeat.yaml",
+    "pod/fast/pod-ready.yaml",
+    "pod/fast/pod-complete.yaml",
+    "pod/fast/pod-delete.yaml",
+)
 
 
 def free_port() -> int:
@@ -310,6 +319,9 @@ class Cluster:
                 f"--bind-address={LOOPBACK}",
                 f"--secure-port={free_port()}",
                 "--leader-elect=false",
+                # kwok's heartbeats come every 20-45 s; on a busy machine more slowly. A node marked
+                # NotReady would mark its pods NotReady too, which is not what this tier tests.
+                "--node-monitor-grace-period=180s",
                 f"--service-account-private-key-file={pki / 'sa.key'}",
                 f"--root-ca-file={pki / 'ca.crt'}",
                 "--use-service-account-credentials=false",
@@ -321,7 +333,7 @@ class Cluster:
             "kube-scheduler",
             [self._bin("kube-scheduler"), f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}", f"--bind-address={LOOPBACK}", f"--secure-port={free_port()}", "--leader-elect=false", "--profiling=false"],
         )
-        stages = sorted((self.bin_dir / "kwok-stages").glob("*.yaml"))
+        stages = [self.bin_dir / "kwok-stages" / path for path in KWOK_STAGES]
         (self.workdir / "kwok.yaml").write_text("\n---\n".join(path.read_text() for path in stages))
         self._start(
             "kwok",

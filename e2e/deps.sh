@@ -106,13 +106,8 @@ build_kwok() {
   module_source "$KWOK_MODULE" "$KWOK_VERSION" "$work"
   cd "$work"
   GOWORK=off go build -mod=mod -trimpath -ldflags "-s -w" -o "$out/kwok" ./cmd/kwok
-  # kwok takes its node and pod lifecycles as Stage objects: the module's own defaults (the ones
-  # kwokctl uses) - nodes become Ready and keep a lease, pods run, Job pods complete.
-  mkdir -p "$out/stages"
-  cp kustomize/stage/node/fast/node-initialize.yaml \
-    kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
-    kustomize/stage/pod/fast/pod-ready.yaml kustomize/stage/pod/fast/pod-complete.yaml \
-    kustomize/stage/pod/fast/pod-delete.yaml "$out/stages/"
+  # kwok takes its node and pod lifecycles as Stage objects: the module's own (e2e/cluster.py picks).
+  cp -r kustomize/stage "$out/stages"
 }
 
 link() { mkdir -p "$BIN_DIR"; ln -sf "$1" "$BIN_DIR/$(basename "$1")"; }

@@ -82,14 +82,15 @@ class Project:
         }
         self.log = self.workdir / "pulumi.log"
 
-    def run(self, *args: str, check: bool = True, timeout: float = 900, stdin: Optional[str] = None) -> Result:
+    def run(self, *args: str, check: bool = True, timeout: float = 900, stdin: Optional[str] = None, quiet: bool = False) -> Result:
         command = ["pulumi", *args, "--non-interactive", "--color=never"]
         process = subprocess.run(
             command, cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=timeout, input=stdin, executable=str(self.bin_dir / "pulumi")
         )
         result = Result(command, process.returncode, process.stdout, process.stderr)
         with open(self.log, "a") as log:
-            log.write(f"$ {' '.join(self._shown(command))}\n{result.output}\n[exit {result.returncode}]\n\n")
+            shown = result.stderr if quiet else result.output
+            log.write(f"$ {' '.join(self._shown(command))}\n{shown}\n[exit {result.returncode}]\n\n")
         if check and result.returncode != 0:
             raise PulumiError(f"{' '.join(self._shown(command))} exited {result.returncode}:\n{result.output[-6000:]}")
         return result
@@ -102,7 +103,7 @@ class Project:
         return command
 
     def export(self, stack: str) -> dict:
-        return json.loads(self.run("stack", "export", "--stack", stack).stdout)
+        return json.loads(self.run("stack", "export", "--stack", stack, quiet=True).stdout)
 
     def resources(self, stack: str) -> list[dict]:
         return self.export(stack)["deployment"].get("resources") or []

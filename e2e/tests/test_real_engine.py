@@ -206,6 +206,12 @@ class _StackCycle:
         text = rules.read_text()
         assert text.count(THRESHOLD) == 1
         rules.write_text(text.replace(THRESHOLD, CHANGED))
+        try:
+            self._change_threshold(project, api, ns, before)
+        finally:
+            rules.write_text(text)  # the next stack starts from the repository's rules
+
+    def _change_threshold(self, project, api, ns, before):
         diff = project.run("preview", "--diff")
         RESULTS[self.STACK]["threshold_preview"] = diff.summary()
         RESULTS[self.STACK]["threshold_diff"] = [line for line in diff.stdout.splitlines() if line.lstrip().startswith(("~", "+", "-")) or "0.06" in line or "0.05" in line]
