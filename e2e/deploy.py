@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.settings import SECRETS, settings_for_stack
+from model.settings import SECRETS, settings_for_stack
 
 
 def required_secrets(stack: str) -> list[str]:

@@ -24,6 +24,7 @@ MAY_IMPORT = {
     "tools": {"model", "render", "components", "exporter"},
     "local": {"model", "render", "tools", "testsupport", "images"},
     "bench": {"model", "render", "components", "tools", "local", "testsupport", "images", "exporter", "reporter"},
+    "e2e": {"model"},
 }
 
 
