@@ -19,9 +19,12 @@ _FIND_FIELDS = ("namespace", "service_name", "port_name", "scheme")
 
 class _ClusterExporter(Group):
     def _check_find_fields(self, prefix: str):
-        # Where to find an existing one means nothing when the stack deploys its own.
+        # Where to find an existing one means nothing when the stack deploys its own. The Pulumi CLI
+        # hands the program every Pulumi.yaml default as if set, so only a value other than the
+        # default counts as given.
         if self.deploy:
-            given = sorted(f for f in _FIND_FIELDS if f in self.model_fields_set)
+            fields = type(self).model_fields
+            given = sorted(f for f in _FIND_FIELDS if f in self.model_fields_set and getattr(self, f) != fields[f].default)
             if given:
                 keys = ", ".join(prefix + "".join(w.title() for w in f.split("_")) for f in given)
                 raise ValueError(f"{keys}: only for an existing one ({prefix}Deploy: false); the stack's own is found by itself")
