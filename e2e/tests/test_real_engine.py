@@ -178,8 +178,11 @@ class _StackCycle:
             assert ready, f"Service {name} has no ready endpoint"
         ingresses = api.items(f"/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses")
         assert len(ingresses) == 3 and all(i["status"]["loadBalancer"]["ingress"] for i in ingresses)
-        policies = api.items(f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies")
+        # Some policies live beside the exporters they guard, outside the stack's namespace.
+        policies = [o for o in self.state["objects"] if o["kind"] == "NetworkPolicy"]
         assert len(policies) == len(self.state["mocked"].kubernetes("NetworkPolicy"))
+        for policy in policies:
+            assert api.exists(api.path("networking.k8s.io/v1", "NetworkPolicy", policy["namespace"], policy["name"]))
 
     def test_stack_output_shows_urls_and_hides_passwords(self, project):
         output = project.run(*self.state["output_args"]).stdout
