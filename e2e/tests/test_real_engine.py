@@ -204,7 +204,7 @@ class _StackCycle:
 
     def test_a_threshold_change_updates_one_config_map_in_place(self, project, cluster):
         api, ns = cluster.api, self.namespace
-        before = {(o["kind"], o["name"]): api.get(api.path(o["apiVersion"], o["kind"], ns, o["name"]))["metadata"] for o in self.state["objects"]}
+        before = {(o["kind"], o["name"]): api.get(api.path(o["apiVersion"], o["kind"], o["namespace"], o["name"]))["metadata"] for o in self.state["objects"]}
         rules = project.dir / RULE_FILE
         text = rules.read_text()
         assert text.count(THRESHOLD) == 1
@@ -224,7 +224,7 @@ class _StackCycle:
         up = timed("threshold_up", self.STACK, lambda: project.run("up", "--yes"))
         RESULTS[self.STACK]["threshold_up"] = up.summary()
         assert up.summary() == {"update": 1, "unchanged": unchanged}, up.stdout[-3000:]
-        after = {key: api.get(api.path(o["apiVersion"], o["kind"], ns, o["name"]))["metadata"] for key, o in zip(before, self.state["objects"])}
+        after = {key: api.get(api.path(o["apiVersion"], o["kind"], o["namespace"], o["name"]))["metadata"] for key, o in zip(before, self.state["objects"])}
         # Same objects (no delete and create), and only the rules ConfigMap got a new version.
         assert {key: meta["uid"] for key, meta in after.items()} == {key: meta["uid"] for key, meta in before.items()}
         changed = sorted(key for key in before if before[key]["resourceVersion"] != after[key]["resourceVersion"] and key[0] not in WORKLOADS)
