@@ -14,6 +14,7 @@ from model.endpoints import BLACKBOX_EXPORTER
 from model.settings import Settings
 
 JOB = "blackbox"
+HTTP_MODULE, TLS_MODULE = "http_2xx", "tls_connect"  # modules of configs/blackbox/blackbox.yml
 
 
 def tls_hosts(settings: Settings) -> list[str]:
@@ -26,12 +27,12 @@ def blackbox_job(settings: Settings) -> dict | None:
     if not blackbox.enabled:
         return None
     targets = [
-        {"targets": [probe.url], "labels": {"module": "http_2xx", "service": probe.service, "team": probe.team}}
+        {"targets": [probe.url], "labels": {"module": HTTP_MODULE, "service": probe.service, "team": probe.team}}
         for probe in blackbox.probes()
     ]
     hosts = tls_hosts(settings)
     if hosts:
-        targets.append({"targets": [f"{host}:443" for host in hosts], "labels": {"module": "tls_connect", "service": "ingress", "team": "platform"}})
+        targets.append({"targets": [f"{host}:443" for host in hosts], "labels": {"module": TLS_MODULE, "service": "ingress", "team": "platform"}})
     return {
         "job_name": JOB,
         "metrics_path": "/probe",

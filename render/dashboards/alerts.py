@@ -21,6 +21,9 @@ REVENUE_DROP = "RevenueDrop"
 USER_REGISTRATION_ANOMALY = "UserRegistrationAnomaly"
 DATABASE_CONNECTION_POOL_HIGH = "DatabaseConnectionPoolHigh"
 KUBERNETES_NODE_NOT_READY = "KubernetesNodeNotReady"
+# The public endpoints as the blackbox exporter probes them, and their certificates.
+ENDPOINT_PROBE_FAILED = "EndpointProbeFailed"
+CERTIFICATE_EXPIRING_SOON = "CertificateExpiringSoon"
 # The SLA alerts (multi-window burn rate on the SLO recording rules).
 SLO_ERROR_BUDGET_BURN = "SLOErrorBudgetBurn"
 # The monitoring stack watching itself.

@@ -7,7 +7,7 @@ from grafana_foundation_sdk.models import units
 
 from model.settings import Settings
 from model.slo import SloSpec
-from render.dashboards import alerts, service_panels
+from render.dashboards import alerts, probe_panels, service_panels
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
     Query,
@@ -166,7 +166,7 @@ def sla_compliance(settings: Settings, slo: SloSpec) -> model.Dashboard:
         name="sla-compliance",
         title="SLA Compliance",
         description="Availability, error rate and P95 latency of the payment and wallet services against their SLAs, "
-        "and the error budget left over 30 days.",
+        "the error budget left over 30 days, and the public endpoints as probed from outside.",
         folder=FOLDER,
         alert_matchers=['service=~"payment|wallet"'],
         time_from="now-30d",
@@ -186,6 +186,12 @@ def sla_compliance(settings: Settings, slo: SloSpec) -> model.Dashboard:
             service_panels.burn_rate_timeseries(settings, sla),
             service_panels.error_rate_timeseries(sla, w=12),
             service_panels.latency_timeseries(sla, w=12),
+        )
+    if settings.blackbox.enabled:
+        board.row("Public endpoints, probed from outside").add(
+            probe_panels.endpoint_up_stat(settings),
+            probe_panels.probe_duration_timeseries(),
+            probe_panels.certificate_days_bar_gauge(settings),
         )
     return board.build()
 

@@ -54,9 +54,11 @@ TRANSACTION_FAILURE_RATIO_MAX = 0.05  # Transaction Failure Rate High: > 5% for 
 REVENUE_VS_7D_AVERAGE_MIN = 0.8  # Revenue Drop: daily revenue 20% below the 7-day average
 REGISTRATIONS_PER_HOUR_MIN = 10  # User Registration Anomaly: < 10/hour for 30m
 DB_POOL_UTILISATION_MAX = 0.8  # Database Connection Pool: used / max > 80% for 5m
+CERTIFICATE_EXPIRY_MIN_DAYS = 14  # CertificateExpiringSoon: a certificate expires in < 14 days
 
 # Not in the spec: working values of the monitoring team, kept here so they are tuned in one place.
 FRAUD_MODEL_ACCURACY_MIN = 0.95
 FRAUD_FALSE_POSITIVE_RATE_MAX = 0.05
 EXPORTER_STALENESS_MAX_SECONDS = 300
 RESOURCE_UTILISATION_MAX = 0.85  # node / container CPU, memory, disk
+CERTIFICATE_EXPIRY_WARNING_DAYS = 30  # amber below this: renewal (cert-manager: 30 days before) should have happened

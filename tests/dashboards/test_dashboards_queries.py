@@ -17,6 +17,8 @@ from render.dashboards.queries import (
 
 from metric_catalogue import CONTRACT, contract_metrics, upstream_metrics
 
+PROBE_METRICS = {"probe_success", "probe_duration_seconds", "probe_ssl_earliest_cert_expiry"}
+
 
 def _all_queries(dashboards):
     for dashboard in dashboards:
@@ -77,9 +79,21 @@ def test_request_histograms_are_served_by_recording_rules(dashboards):
 
 
 def test_sla_compliance_reads_only_recording_rules(dashboards):
+    # The request histograms only through recording rules; the probe series raw (one per endpoint).
     sla = next(d for d in dashboards if d["uid"] == "waqiti-sla-compliance")
     names = {name for panel in panels(sla) for expr in expressions(panel) for name in metric_names(expr)}
-    assert names - {"up"} and all(is_recording_rule(name) for name in names - {"up"}), names
+    raw = {"up"} | PROBE_METRICS
+    assert names - raw and all(is_recording_rule(name) for name in names - raw), names
+    assert PROBE_METRICS <= names
+
+
+def test_sla_compliance_probe_panels_read_the_blackbox_job_only(dashboards):
+    sla = next(d for d in dashboards if d["uid"] == "waqiti-sla-compliance")
+    probe_selectors = [selector for panel in panels(sla) for expr in expressions(panel) for selector in selectors(expr)
+                       if selector_name(selector) in PROBE_METRICS]
+    assert len(probe_selectors) == 3
+    for selector in probe_selectors:
+        assert ("job", "blackbox") in {(m.name, m.value) for m in selector.matchers.matchers}, selector_name(selector)
 
 
 # --- the checks above can fail -------------------------------------------------------------------
