@@ -24,8 +24,8 @@ from render.dashboards.targets import (
     REGISTRATIONS_PER_HOUR_MIN,
     REVENUE_VS_7D_AVERAGE_MIN,
 )
-from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, net
-from render.dashboards.variables import BY_CURRENCY, currency_variable, eq, select
+from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, fees, revenue
+from render.dashboards.variables import currency_variable, eq, select
 
 FOLDER = "business-intelligence"
 RATE = "$__rate_interval"
@@ -33,15 +33,6 @@ SUBSCRIPTION = eq("source", "subscriptions")  # the `source` of revenue_total th
 
 
 def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
-    def revenue(function: str, window: str) -> str:  # net of reversals (render/dashboards/money.py)
-        return net(function, "revenue_total", window, BY_CURRENCY)
-
-    def subscriptions(function: str, window: str) -> str:
-        return net(function, "revenue_total", window, SUBSCRIPTION, BY_CURRENCY)
-
-    def fees(function: str, window: str) -> str:
-        return net(function, "fee_collection_total", window, BY_CURRENCY)
-
     board = Board(
         settings,
         name="revenue-analytics",
@@ -51,6 +42,17 @@ def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
         variables=[currency_variable()],
         time_from="now-7d",
     )
+    _revenue_row(board, settings)
+    _fees_row(board)
+    _subscriptions_row(board)
+    return board.build()
+
+
+def _subscriptions(function: str, window: str) -> str:  # net of reversals (render/dashboards/money.py)
+    return revenue(function, window, SUBSCRIPTION)
+
+
+def _revenue_row(board: Board, settings: Settings) -> None:
     board.row("Revenue").add(
         stat_panel(
             "Revenue today vs 7-day average",
@@ -92,6 +94,9 @@ def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
+
+
+def _fees_row(board: Board) -> None:
     board.row("Fees").add(
         timeseries_panel(
             "Fees collected per hour by type",
@@ -109,12 +114,15 @@ def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
+
+
+def _subscriptions_row(board: Board) -> None:
     board.row("Subscriptions").add(
         stat_panel(
             "Subscription revenue (30d)",
             "Subscription revenue of the last 30 days, per currency.",
             units.Short,
-            Query(f"sum by (currency) ({subscriptions('increase', '30d')})", "{{currency}}"),
+            Query(f"sum by (currency) ({_subscriptions('increase', '30d')})", "{{currency}}"),
             sparkline=False,
             w=6,
         ),
@@ -123,7 +131,7 @@ def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             "Subscriptions' share of all revenue over the last 30 days, per currency.",
             units.PercentUnit,
             Query(
-                f"sum by (currency) ({subscriptions('increase', '30d')}) / sum by (currency) ({revenue('increase', '30d')})",
+                f"sum by (currency) ({_subscriptions('increase', '30d')}) / sum by (currency) ({revenue('increase', '30d')})",
                 "{{currency}}",
             ),
             sparkline=False,
@@ -134,17 +142,13 @@ def revenue_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             "Subscription revenue per day",
             "Subscription revenue per day, per currency.",
             units.Short,
-            Query(f"sum by (currency) ({subscriptions('rate', RATE)}) * 86400", "{{currency}}"),
+            Query(f"sum by (currency) ({_subscriptions('rate', RATE)}) * 86400", "{{currency}}"),
             min_value=0,
         ),
     )
-    return board.build()
 
 
 def user_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
-    registrations = select("user_registrations_total")
-    active = select("user_active_total")
-    kyc = select("user_verification_status")
     board = Board(
         settings,
         name="user-analytics",
@@ -153,6 +157,14 @@ def user_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
         folder=FOLDER,
         time_from="now-7d",
     )
+    _registrations_row(board, settings)
+    _engagement_row(board)
+    _kyc_row(board)
+    return board.build()
+
+
+def _registrations_row(board: Board, settings: Settings) -> None:
+    registrations = select("user_registrations_total")
     board.row("Registrations").add(
         stat_panel(
             "Registrations in the last hour",
@@ -194,6 +206,10 @@ def user_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
+
+
+def _engagement_row(board: Board) -> None:
+    active = select("user_active_total")
     board.row("Engagement").add(
         stat_panel(
             "Active users",
@@ -220,6 +236,10 @@ def user_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             w=24,
         ),
     )
+
+
+def _kyc_row(board: Board) -> None:
+    kyc = select("user_verification_status")
     board.row("KYC funnel").add(
         bar_gauge_panel(
             "Users by KYC status",
@@ -247,14 +267,9 @@ def user_analytics(settings: Settings, slo: SloSpec) -> model.Dashboard:
             w=24,
         ),
     )
-    return board.build()
 
 
 def risk_management(settings: Settings, slo: SloSpec) -> model.Dashboard:
-    fraud_alerts = select("fraud_alerts_total")
-    accuracy = select("fraud_detection_accuracy")
-    false_positives = select("false_positive_rate")
-    kyc = select("user_verification_status")
     board = Board(
         settings,
         name="risk-management",
@@ -264,6 +279,15 @@ def risk_management(settings: Settings, slo: SloSpec) -> model.Dashboard:
         alert_matchers=['team=~"fraud|compliance"'],
         time_from="now-7d",
     )
+    _fraud_models_row(board)
+    _alert_volume_row(board)
+    _screening_row(board, settings)
+    return board.build()
+
+
+def _fraud_models_row(board: Board) -> None:
+    accuracy = select("fraud_detection_accuracy")
+    false_positives = select("false_positive_rate")
     board.row("Fraud models").add(
         bar_gauge_panel(
             "Model accuracy by version",
@@ -300,6 +324,10 @@ def risk_management(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
+
+
+def _alert_volume_row(board: Board) -> None:
+    fraud_alerts = select("fraud_alerts_total")
     board.row("Alert volume").add(
         timeseries_panel(
             "Fraud alerts per hour by model version",
@@ -318,6 +346,10 @@ def risk_management(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
+
+
+def _screening_row(board: Board, settings: Settings) -> None:
+    kyc = select("user_verification_status")
     board.row("AML / KYC screening").add(
         stat_panel(
             "Screenings pending",
@@ -341,7 +373,6 @@ def risk_management(settings: Settings, slo: SloSpec) -> model.Dashboard:
         ),
         firing_alerts_table(alerts.runbook_data_link(settings), 'team=~"fraud|compliance"'),
     )
-    return board.build()
 
 
 DASHBOARDS = (revenue_analytics, user_analytics, risk_management)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders import timeseries
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import units
 
@@ -18,7 +19,7 @@ from render.dashboards.panels import (
     timeseries_panel,
     upper_limit,
 )
-from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, net
+from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, fees, revenue
 from render.dashboards.targets import FRAUD_MODEL_ACCURACY_MIN, TRANSACTION_FAILURE_RATIO_MAX, service_slas
 from render.dashboards.variables import (
     BY_CURRENCY,
@@ -35,18 +36,6 @@ RATE = "$__rate_interval"
 
 
 def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
-    transactions = select("payment_transactions_total", BY_CURRENCY)
-    completed = select("payment_transactions_total", eq("status", "completed"), BY_CURRENCY)
-    failed = select("payment_transactions_total", eq("status", "failed"), BY_CURRENCY)
-    finished = select("payment_transactions_total", FINISHED_PAYMENTS, BY_CURRENCY)
-    amount = select("payment_transaction_amount_sum", BY_CURRENCY)
-    def revenue(function: str, window: str) -> str:  # net of reversals (render/dashboards/money.py)
-        return net(function, "revenue_total", window, BY_CURRENCY)
-
-    def fees(function: str, window: str) -> str:
-        return net(function, "fee_collection_total", window, BY_CURRENCY)
-
-    registrations = select("user_registrations_total")
     board = Board(
         settings,
         name="financial-overview",
@@ -56,6 +45,17 @@ def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
         variables=[currency_variable()],
         time_from="now-24h",
     )
+    _transactions_row(board, settings)
+    _revenue_row(board)
+    _users_row(board)
+    return board.build()
+
+
+def _transactions_row(board: Board, settings: Settings) -> None:
+    completed = select("payment_transactions_total", eq("status", "completed"), BY_CURRENCY)
+    failed = select("payment_transactions_total", eq("status", "failed"), BY_CURRENCY)
+    finished = select("payment_transactions_total", FINISHED_PAYMENTS, BY_CURRENCY)
+    amount = select("payment_transaction_amount_sum", BY_CURRENCY)
     board.row("Transactions").add(
         stat_panel(
             "Completed transactions (24h)",
@@ -103,16 +103,24 @@ def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
             w=8,
         ),
-        timeseries_panel(
-            "Transactions by payment method",
-            "Payment transactions per minute by payment method, all statuses.",
-            units.OpsPerMinute,
-            Query(f"sum by (payment_method) (rate({transactions}[{RATE}])) * 60", "{{payment_method}}"),
-            stacked=True,
-            min_value=0,
-            w=8,
-        ),
+        _payment_methods_panel(),
     )
+
+
+def _payment_methods_panel() -> timeseries.Panel:
+    transactions = select("payment_transactions_total", BY_CURRENCY)
+    return timeseries_panel(
+        "Transactions by payment method",
+        "Payment transactions per minute by payment method, all statuses.",
+        units.OpsPerMinute,
+        Query(f"sum by (payment_method) (rate({transactions}[{RATE}])) * 60", "{{payment_method}}"),
+        stacked=True,
+        min_value=0,
+        w=8,
+    )
+
+
+def _revenue_row(board: Board) -> None:
     board.row("Revenue").add(
         timeseries_panel(
             "Revenue per hour by source",
@@ -131,6 +139,10 @@ def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
+
+
+def _users_row(board: Board) -> None:
+    registrations = select("user_registrations_total")
     board.row("Users").add(
         stat_panel(
             "New registrations (24h)",
@@ -157,7 +169,6 @@ def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
             w=24,
         ),
     )
-    return board.build()
 
 
 def sla_compliance(settings: Settings, slo: SloSpec) -> model.Dashboard:
@@ -197,9 +208,6 @@ def sla_compliance(settings: Settings, slo: SloSpec) -> model.Dashboard:
 
 
 def security_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
-    fraud_alerts = select("fraud_alerts_total")
-    requests = select("http_server_requests_seconds_count", BY_SERVICE)
-    auth_failures = select("http_server_requests_seconds_count", BY_SERVICE, 'status=~"401|403"')
     board = Board(
         settings,
         name="security-overview",
@@ -210,6 +218,14 @@ def security_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
         alert_matchers=['team=~"security|compliance|fraud"'],
         time_from="now-24h",
     )
+    _fraud_row(board)
+    _compliance_row(board, settings)
+    _authentication_row(board)
+    return board.build()
+
+
+def _fraud_row(board: Board) -> None:
+    fraud_alerts = select("fraud_alerts_total")
     board.row("Fraud detection").add(
         stat_panel(
             "Fraud alerts by risk level (24h)",
@@ -246,6 +262,9 @@ def security_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
             w=24,
         ),
     )
+
+
+def _compliance_row(board: Board, settings: Settings) -> None:
     board.row("Compliance").add(
         stat_panel(
             "Compliance violations firing",
@@ -273,6 +292,11 @@ def security_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
         ),
         firing_alerts_table(alerts.runbook_data_link(settings), 'team=~"security|compliance|fraud"'),
     )
+
+
+def _authentication_row(board: Board) -> None:
+    requests = select("http_server_requests_seconds_count", BY_SERVICE)
+    auth_failures = select("http_server_requests_seconds_count", BY_SERVICE, 'status=~"401|403"')
     board.row("Authentication").add(
         timeseries_panel(
             "Authentication failures by service",
@@ -292,7 +316,6 @@ def security_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
             min_value=0,
         ),
     )
-    return board.build()
 
 
 DASHBOARDS = (financial_overview, sla_compliance, security_overview)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders import stat, timeseries
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import units
 
@@ -28,7 +29,8 @@ def infrastructure(settings: Settings, slo: SloSpec) -> model.Dashboard:
         variables=[namespace_variable(), service_variable()],
     )
     _kubernetes_rows(settings, board)
-    _postgres_rows(settings, board)
+    _postgres_row(board)
+    _connection_pools_row(settings, board)
     _redis_row(board)
     _kafka_row(board)
     _istio_row(board)
@@ -36,16 +38,15 @@ def infrastructure(settings: Settings, slo: SloSpec) -> model.Dashboard:
 
 
 def _kubernetes_rows(settings: Settings, board: Board) -> None:
+    board.row("Kubernetes").add(*_cluster_health_stats(settings), *_node_utilisation_panels(), *_namespace_usage_panels())
+
+
+def _cluster_health_stats(settings: Settings) -> list[stat.Panel]:
     ready = select("kube_node_status_condition", eq("condition", "Ready"), eq("status", "true"))
     not_ready = select("kube_node_status_condition", eq("condition", "Ready"), 'status=~"false|unknown"')
-    phases = select("kube_pod_status_phase", BY_NAMESPACE)
     not_running = select("kube_pod_status_phase", BY_NAMESPACE, 'phase=~"Pending|Failed|Unknown"')
     restarts = select("kube_pod_container_status_restarts_total", BY_NAMESPACE)
-    # Node series come from node-exporter, whose instance label is the node's name.
-    node_exporter = eq("job", "node-exporter")
-    idle_cpu = select("node_cpu_seconds_total", node_exporter, eq("mode", "idle"))
-    filesystems = 'fstype!~"tmpfs|overlay|squashfs"'
-    board.row("Kubernetes").add(
+    return [
         stat_panel(
             "Nodes ready",
             "Nodes whose Ready condition is true.",
@@ -79,91 +80,64 @@ def _kubernetes_rows(settings: Settings, board: Board) -> None:
             thresholds=upper_limit(5, warning=1),
             sparkline=False,
         ),
-        timeseries_panel(
-            "Node CPU utilisation",
-            "Share of CPU time each node spends busy.",
-            units.PercentUnit,
-            Query(f"1 - avg by (instance) (rate({idle_cpu}[{RATE}]))", "{{instance}}"),
-            thresholds=upper_limit(RESOURCE_UTILISATION_MAX),
-            min_value=0,
-            max_value=1,
-            w=8,
-        ),
-        timeseries_panel(
-            "Node memory utilisation",
-            "Share of each node's memory not available to new work.",
-            units.PercentUnit,
-            Query(
-                f'1 - {select("node_memory_MemAvailable_bytes", node_exporter)} / {select("node_memory_MemTotal_bytes", node_exporter)}',
-                "{{instance}}",
-            ),
-            thresholds=upper_limit(RESOURCE_UTILISATION_MAX),
-            min_value=0,
-            max_value=1,
-            w=8,
-        ),
-        timeseries_panel(
-            "Node filesystem utilisation",
-            "Fullest filesystem of each node (tmpfs and overlays excluded).",
-            units.PercentUnit,
-            Query(
-                f'max by (instance) (1 - {select("node_filesystem_avail_bytes", node_exporter, filesystems)}'
-                f' / {select("node_filesystem_size_bytes", node_exporter, filesystems)})',
-                "{{instance}}",
-            ),
-            thresholds=upper_limit(RESOURCE_UTILISATION_MAX),
-            min_value=0,
-            max_value=1,
-            w=8,
-        ),
-        timeseries_panel(
-            "Pods by phase",
-            "Pods in the selected namespaces by phase.",
-            units.Short,
-            Query(f"sum by (phase) ({phases})", "{{phase}}"),
-            stacked=True,
-            min_value=0,
-            w=8,
-        ),
-        timeseries_panel(
-            "CPU by namespace",
-            "CPU cores used by the containers of each namespace (cAdvisor).",
-            units.Short,
-            Query(
-                f'sum by (namespace) (rate({select("container_cpu_usage_seconds_total", BY_NAMESPACE, CONTAINERS)}[{RATE}]))',
-                "{{namespace}}",
-            ),
-            stacked=True,
-            min_value=0,
-            w=8,
-        ),
-        timeseries_panel(
-            "Memory by namespace",
-            "Working-set memory of the containers of each namespace (cAdvisor).",
-            units.BytesIEC,
-            Query(
-                f'sum by (namespace) ({select("container_memory_working_set_bytes", BY_NAMESPACE, CONTAINERS)})',
-                "{{namespace}}",
-            ),
-            stacked=True,
-            min_value=0,
-            w=8,
-        ),
+    ]
+
+
+def _node_utilisation_panels() -> list[timeseries.Panel]:
+    # Node series come from node-exporter, whose instance label is the node's name.
+    node_exporter = eq("job", "node-exporter")
+    idle_cpu = select("node_cpu_seconds_total", node_exporter, eq("mode", "idle"))
+    filesystems = 'fstype!~"tmpfs|overlay|squashfs"'
+    memory = f'1 - {select("node_memory_MemAvailable_bytes", node_exporter)} / {select("node_memory_MemTotal_bytes", node_exporter)}'
+    filesystem = (f'max by (instance) (1 - {select("node_filesystem_avail_bytes", node_exporter, filesystems)}'
+                  f' / {select("node_filesystem_size_bytes", node_exporter, filesystems)})')
+    return [
+        _node_utilisation("Node CPU utilisation", "Share of CPU time each node spends busy.",
+                          f"1 - avg by (instance) (rate({idle_cpu}[{RATE}]))"),
+        _node_utilisation("Node memory utilisation", "Share of each node's memory not available to new work.", memory),
+        _node_utilisation("Node filesystem utilisation", "Fullest filesystem of each node (tmpfs and overlays excluded).", filesystem),
+    ]
+
+
+def _node_utilisation(title: str, description: str, expr: str) -> timeseries.Panel:
+    return timeseries_panel(title, description, units.PercentUnit, Query(expr, "{{instance}}"),
+                            thresholds=upper_limit(RESOURCE_UTILISATION_MAX), min_value=0, max_value=1, w=8)
+
+
+def _namespace_usage_panels() -> list[timeseries.Panel]:
+    phases = select("kube_pod_status_phase", BY_NAMESPACE)
+    cpu = select("container_cpu_usage_seconds_total", BY_NAMESPACE, CONTAINERS)
+    memory = select("container_memory_working_set_bytes", BY_NAMESPACE, CONTAINERS)
+    return [
+        _stacked("Pods by phase", "Pods in the selected namespaces by phase.", units.Short,
+                 Query(f"sum by (phase) ({phases})", "{{phase}}")),
+        _stacked("CPU by namespace", "CPU cores used by the containers of each namespace (cAdvisor).", units.Short,
+                 Query(f"sum by (namespace) (rate({cpu}[{RATE}]))", "{{namespace}}")),
+        _stacked("Memory by namespace", "Working-set memory of the containers of each namespace (cAdvisor).", units.BytesIEC,
+                 Query(f"sum by (namespace) ({memory})", "{{namespace}}")),
+    ]
+
+
+def _stacked(title: str, description: str, unit: str, query: Query) -> timeseries.Panel:
+    return timeseries_panel(title, description, unit, query, stacked=True, min_value=0, w=8)
+
+
+def _up_stat(title: str, description: str, metric: str) -> stat.Panel:
+    return stat_panel(
+        title,
+        description,
+        units.NoUnit,
+        Query(f"min({select(metric)})"),
+        thresholds=lower_limit(1),
+        sparkline=False,
     )
 
 
-def _postgres_rows(settings: Settings, board: Board) -> None:
+def _postgres_row(board: Board) -> None:
     hits = select("pg_stat_database_blks_hit")
     reads = select("pg_stat_database_blks_read")
     board.row("PostgreSQL").add(
-        stat_panel(
-            "PostgreSQL up",
-            "Whether postgres_exporter reaches every database server (1) or not (0).",
-            units.NoUnit,
-            Query(f'min({select("pg_up")})'),
-            thresholds=lower_limit(1),
-            sparkline=False,
-        ),
+        _up_stat("PostgreSQL up", "Whether postgres_exporter reaches every database server (1) or not (0).", "pg_up"),
         timeseries_panel(
             "Server connections used",
             "Backends connected to each server as a share of max_connections.",
@@ -217,6 +191,9 @@ def _postgres_rows(settings: Settings, board: Board) -> None:
             w=8,
         ),
     )
+
+
+def _connection_pools_row(settings: Settings, board: Board) -> None:
     board.row("Application connection pools").add(
         timeseries_panel(
             "Connection pool utilisation by service",
@@ -241,14 +218,7 @@ def _redis_row(board: Board) -> None:
     hits = select("redis_keyspace_hits_total")
     misses = select("redis_keyspace_misses_total")
     board.row("Redis").add(
-        stat_panel(
-            "Redis up",
-            "Whether redis_exporter reaches every Redis server (1) or not (0).",
-            units.NoUnit,
-            Query(f'min({select("redis_up")})'),
-            thresholds=lower_limit(1),
-            sparkline=False,
-        ),
+        _up_stat("Redis up", "Whether redis_exporter reaches every Redis server (1) or not (0).", "redis_up"),
         timeseries_panel(
             "Memory used",
             "Memory used by each Redis server, and its maxmemory limit where set.",

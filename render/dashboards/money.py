@@ -5,7 +5,7 @@ their difference."""
 
 from __future__ import annotations
 
-from render.dashboards.variables import eq, select
+from render.dashboards.variables import BY_CURRENCY, eq, select
 
 # user_active_total's timeframes are rolling windows, not calendar periods.
 ACTIVE_TIMEFRAMES_NOTE = "day, week and month are the last 24 hours, 7 days and 30 days (rolling; month is not the calendar month)"
@@ -18,3 +18,13 @@ def net(function: str, metric: str, window: str, *matchers: str) -> str:
     credit = select(metric, *matchers, eq("direction", "credit"))
     debit = select(metric, *matchers, eq("direction", "debit"))
     return f"({function}({credit}[{window}]) or -{function}({debit}[{window}]))"
+
+
+def revenue(function: str, window: str, *matchers: str) -> str:
+    """Net revenue per currency series (of the sources `matchers` pick)."""
+    return net(function, "revenue_total", window, *matchers, BY_CURRENCY)
+
+
+def fees(function: str, window: str) -> str:
+    """Net fees collected per currency series."""
+    return net(function, "fee_collection_total", window, BY_CURRENCY)
