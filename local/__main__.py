@@ -27,6 +27,7 @@ def describe(stack: LocalStack) -> str:
         *[f"  Alertmanager peer {i}   {a.url}" for i, a in enumerate(am)],
         f"  business exporter     {stack.exporter_url}/metrics",
         f"  postgres_exporter     http://127.0.0.1:{stack.ports.postgres_exporter}/metrics",
+        f"  blackbox_exporter     {stack.blackbox_url}/probe?module=http_2xx&target={stack.health_url('payment')}",
         f"  PostgreSQL            127.0.0.1:{stack.postgres.port}  database {stack.database}",
         f"  traffic generator     {stack.traffic_url}/faults",
         *[f"  {name + ' service':<21} {stack.service_url(name)}/faults   pods: "

@@ -3,8 +3,9 @@
 - prometheus.yml: each job's `kubernetes_sd_configs` becomes `static_configs` whose targets carry the
   `__meta_kubernetes_*` labels Kubernetes discovery would have given them, so the job's own
   relabelling (keep rules, namespace/pod/service labels) and PII label drop run unchanged. Jobs with
-  nothing local to scrape keep their config and get no targets, and so do jobs whose static
-  targets are outside this machine (the blackbox probes). The Alertmanager addresses and the
+  nothing local to scrape keep their config and get no targets. The blackbox job probes local
+  stand-ins of its public endpoints (the simulated services' health), with the labels the rendered
+  job gives each endpoint, through the local blackbox exporter. The Alertmanager addresses and the
   rule directory point to local ones.
 - rules: the ScrapeJobDown alert of a job with nothing local to scrape is left out. That job (the
   Kubernetes ones, Redis, Kafka, Istio) is absent here by design; the absence alerts of the jobs that
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.endpoints import ALERTMANAGER
+from render import probe_jobs
 from render.job_absence import ALERT as JOB_ABSENT_ALERT
 from render.time_intervals import refer_to_defined
 
@@ -54,17 +56,31 @@ def endpoint_meta(*, service: str, port_name: str, namespace: str, pod: str, app
     return meta
 
 
+def probe_targets(config: dict, local_urls: dict[str, str]) -> list[Target]:
+    """The blackbox job's local targets: per service of `local_urls`, its local health URL carrying
+    the labels (module, service, team) the rendered job gives that service's public endpoint."""
+    job = next(job for job in config["scrape_configs"] if job["job_name"] == probe_jobs.JOB)
+    public = {entry["labels"]["service"]: entry["labels"] for entry in job["static_configs"]
+              if entry["labels"]["module"] == probe_jobs.HTTP_MODULE}
+    missing = set(local_urls) - set(public)
+    assert not missing, f"the rendered {probe_jobs.JOB} job probes no public endpoint of {sorted(missing)}"
+    return [Target(url, dict(public[service])) for service, url in local_urls.items()]
+
+
 def localize_prometheus_config(config: dict, targets: dict[str, list[Target]],
-                               alertmanagers: list[str], rules_dir: Path) -> dict:
+                               alertmanagers: list[str], rules_dir: Path, probe_exporter: str | None = None) -> dict:
+    """`probe_exporter`: host:port of the local blackbox exporter, which the blackbox job asks to probe."""
     config = copy.deepcopy(config)
     for job in config["scrape_configs"]:
-        if "kubernetes_sd_configs" in job:
-            del job["kubernetes_sd_configs"]
+        discovered = job.pop("kubernetes_sd_configs", None) is not None
+        if discovered or "static_configs" in job:
+            # Static targets of the cluster (public endpoints) are not probed from this machine.
             job["static_configs"] = [{"targets": [t.address], "labels": dict(t.meta)}
                                      for t in targets.get(job["job_name"], [])]
-        elif "static_configs" in job and job["job_name"] not in targets:
-            # Static targets outside this machine (the blackbox probes of public endpoints): none here.
-            job["static_configs"] = []
+        if job["job_name"] == probe_jobs.JOB and probe_exporter:
+            for rule in job["relabel_configs"]:
+                if rule.get("target_label") == "__address__" and "source_labels" not in rule:
+                    rule["replacement"] = probe_exporter
     unknown = set(targets) - {job["job_name"] for job in config["scrape_configs"]}
     assert not unknown, f"local targets for jobs the rendered config lacks: {sorted(unknown)}"
     for alertmanager_config in config["alerting"]["alertmanagers"]:

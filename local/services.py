@@ -2,7 +2,8 @@
 
     python -m local.services --spec services.json
 
-Each pod serves Micrometer-shaped metrics at /actuator/prometheus on its own port, as Spring Boot
+Each pod serves its health at /actuator/health (what the blackbox exporter probes) and
+Micrometer-shaped metrics at /actuator/prometheus on its own port, as Spring Boot
 does (docs/metrics-contract.md): `http_server_requests_seconds_bucket/_count/_sum` with
 method/uri/status/outcome/exception labels and the SLA buckets 0.2 and 0.5, and
 `db_connections_used/max{pool}`. Requests are simulated, not served: each pod records a steady
@@ -11,6 +12,7 @@ stream of them with realistic latencies and a small error share.
 Each service has a control endpoint for faults (JSON, merged into the current state):
 
     curl -X POST 127.0.0.1:PORT/faults -d '{"down": true}'        # every pod stops answering scrapes
+    curl -X POST 127.0.0.1:PORT/faults -d '{"unhealthy": true}'   # health answers 503, metrics still served
     curl -X POST 127.0.0.1:PORT/faults -d '{"slow": 0.8}'         # +0.8s on every request
     curl -X POST 127.0.0.1:PORT/faults -d '{"error_rate": 0.2}'   # 20% of requests answer 500
     curl -X POST 127.0.0.1:PORT/faults -d '{"db_pool_usage": 0.9}' # connection pool 90% used
@@ -49,6 +51,7 @@ PROFILES = {
     "user": (8.0, 0.05, [("POST", "/api/v1/users"), ("GET", "/api/v1/users/{id}"), ("POST", "/api/v1/kyc")]),
     "fraud": (10.0, 0.06, [("POST", "/api/v1/fraud/score"), ("GET", "/api/v1/fraud/alerts")]),
 }
+HEALTH_PATH = "/actuator/health"  # Spring Boot Actuator's health endpoint
 BASELINE_ERROR_RATE = 0.0003   # well inside the 99.9% / 99.95% availability SLOs
 CLIENT_ERROR_RATE = 0.01
 LEAKED_CUSTOMER = {"email": "jane.doe@example.com", "card_number": "4111111111111111"}
@@ -57,6 +60,7 @@ LEAKED_CUSTOMER = {"email": "jane.doe@example.com", "card_number": "411111111111
 @dataclass
 class Faults:
     down: bool = False
+    unhealthy: bool = False    # health endpoint answers 503 DOWN (a broken dependency), pods still scraped
     slow: float = 0.0          # seconds added to every request
     error_rate: float = 0.0    # share of requests answering 500 (on top of the baseline)
     db_pool_usage: float = 0.0  # 0 = normal usage; else the fraction of the pool in use
@@ -80,9 +84,9 @@ class Pod:
                                ["email", "card_number"], registry=self.registry)
         self.pool_max.labels("primary").set(50)
 
-    def serve(self) -> None:
+    def serve(self, service: "Service") -> None:
         if self.server is None:
-            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), MetricsHandler.factory(self.registry))
+            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), pod_handler(self.registry, service))
             self.server.daemon_threads = True
             threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -91,6 +95,23 @@ class Pod:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+def pod_handler(registry: CollectorRegistry, service: "Service") -> type:
+    """Health at HEALTH_PATH, metrics on every other path. A pod that is down answers neither."""
+    class Handler(MetricsHandler.factory(registry)):
+        def do_GET(self):
+            if self.path.split("?", 1)[0] != HEALTH_PATH:
+                return super().do_GET()
+            healthy = not service.faults.unhealthy
+            body = b'{"status":"UP"}' if healthy else b'{"status":"DOWN"}'
+            self.send_response(200 if healthy else 503)
+            self.send_header("Content-Type", "application/vnd.spring-boot.actuator.v3+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
 
 
 class Service:
@@ -112,7 +133,7 @@ class Service:
                 raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(asdict(self.faults))}")
             self.faults = Faults(**{**asdict(self.faults), **changes})
             for pod in self.pods:
-                pod.stop_serving() if self.faults.down else pod.serve()
+                pod.stop_serving() if self.faults.down else pod.serve(self)
             return self.faults
 
     def tick(self, seconds: float) -> None:

@@ -26,6 +26,7 @@ import yaml
 
 from local import exporter_image, localize, timescale
 from local.localize import Sinks, Target, endpoint_meta
+from local.services import HEALTH_PATH
 from model.endpoints import ALERTMANAGER, EXPORTER, PROMETHEUS
 from model.yamltext import dump_yaml
 from testsupport.alertmanager import AlertmanagerServer
@@ -37,6 +38,9 @@ from testsupport.prometheus import PrometheusServer
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "production"
 SERVICES = ("payment", "wallet", "user", "fraud")
+# Services whose public health endpoint the blackbox job probes; here a pod's own health endpoint
+# stands in for it (no ingress or load balancer locally).
+PROBED_SERVICES = ("payment",)
 PODS_PER_SERVICE = 2
 APP_NAMESPACE = "waqiti"
 MONITORING_NAMESPACE = "monitoring"
@@ -60,6 +64,7 @@ class Ports:
     exporter: int = field(default_factory=free_port)
     postgres_exporter: int = field(default_factory=free_port)
     node_exporter: int = field(default_factory=free_port)
+    blackbox_exporter: int = field(default_factory=free_port)
     sinks_http: int = field(default_factory=free_port)
     sinks_smtp: int = field(default_factory=free_port)
     moto: int = field(default_factory=free_port)
@@ -109,6 +114,14 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports.service_control[service]}"
 
     @property
+    def blackbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.blackbox_exporter}"
+
+    def health_url(self, service: str) -> str:
+        """The local stand-in of a service's public health endpoint: its first pod's health."""
+        return f"http://127.0.0.1:{self.ports.service_pods[service][0]}{HEALTH_PATH}"
+
+    @property
     def exporter_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.exporter}"
 
@@ -143,6 +156,7 @@ class LocalStack:
         self._start_exporter()
         self._start_postgres_exporter()
         self._start_node_exporter()
+        self._start_blackbox_exporter()
         self._start_alertmanagers()
         self._start_prometheus()
         self.log("all running")
@@ -175,6 +189,7 @@ class LocalStack:
         self.log(f"rendering the {STACK} stack with the Pulumi program (under mocks) into {self.build_dir}")
         write(run_program(STACK), self.build_dir)
         self.manifests = {p.name: yaml.safe_load(p.read_text()) for p in (self.build_dir / "manifests").glob("*.yaml")}
+        self.prometheus_config = yaml.safe_load((self.build_dir / "prometheus" / "prometheus.yml").read_text())
 
     def _write_secrets(self) -> None:
         self.secrets_dir.mkdir(mode=0o700)
@@ -275,6 +290,20 @@ class LocalStack:
                                               *(f"--collector.{name}" for name in collectors),
                                               f"--web.listen-address=127.0.0.1:{self.ports.node_exporter}"],
                             f"http://127.0.0.1:{self.ports.node_exporter}/metrics")
+
+    def _start_blackbox_exporter(self) -> None:
+        # The modules the cluster's exporter mounts: the file taken back out of its rendered ConfigMap.
+        config = self.build_dir / "blackbox" / "blackbox.yml"
+        for attempt in range(3):
+            self.ports.blackbox_exporter = free_port()  # picked now; a port lost to another process is drawn again
+            try:
+                self._start_process("blackbox-exporter", ["prometheus-blackbox-exporter", f"--config.file={config}",
+                                                          f"--web.listen-address=127.0.0.1:{self.ports.blackbox_exporter}"],
+                                    f"{self.blackbox_url}/-/healthy")
+                return
+            except RuntimeError as error:
+                if "address already in use" not in str(error) or attempt == 2:
+                    raise
 
     def _start_alertmanagers(self) -> None:
         source = self.build_dir / "alertmanager"
@@ -377,6 +406,8 @@ class LocalStack:
             endpoint_meta(service=ALERTMANAGER.headless, port_name=ALERTMANAGER.port_name, namespace=MONITORING_NAMESPACE,
                           pod=f"{ALERTMANAGER.name}-{i}"))
             for i, port in enumerate(self.ports.alertmanager)]
+        targets["blackbox"] = localize.probe_targets(
+            self.prometheus_config, {service: self.health_url(service) for service in PROBED_SERVICES})
         return targets
 
     def _start_prometheus(self) -> None:
@@ -388,9 +419,9 @@ class LocalStack:
                           localize.localize_rule_file(yaml.safe_load(path.read_text()), local_jobs), self.time_scale))
                       for path in sorted((source / "rules").glob("*.yml"))}
         self.ports.prometheus = free_port()  # picked now, not at start (see the Alertmanagers)
-        config = yaml.safe_load((source / "prometheus.yml").read_text())
-        config = localize.localize_prometheus_config(config, self.local_targets(),
-                                                     [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir)
+        config = localize.localize_prometheus_config(self.prometheus_config, self.local_targets(),
+                                                     [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir,
+                                                     probe_exporter=f"127.0.0.1:{self.ports.blackbox_exporter}")
         config = timescale.scale_prometheus_config(config, self.time_scale)
         if self.intervals:
             config = timescale.override_intervals(config, self.intervals)

@@ -44,9 +44,7 @@ NO_LOCAL_DATA = {
         ("waqiti-infrastructure", "Mesh 5xx ratio by destination service"),
         ("waqiti-infrastructure", "Mesh P95 latency by destination service"),
     },
-    "blackbox probes: the public endpoints are not probed from this machine": {
-        ("waqiti-sla-compliance", "Public endpoints answering"),
-        ("waqiti-sla-compliance", "Public endpoint probe duration"),
+    "blackbox probes: the local stand-in of the payment endpoint is plain HTTP, no certificate": {
         ("waqiti-sla-compliance", "Days until certificate expiry"),
     },
     "empty by design while the stack is healthy (no alert firing, no target down)": {

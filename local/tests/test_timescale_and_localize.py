@@ -62,6 +62,25 @@ def test_only_discovery_changes_in_prometheus_yml(production, tmp_path):
     assert local["global"]["external_labels"] == config["global"]["external_labels"]
 
 
+def test_the_blackbox_job_probes_local_stand_ins_through_the_local_exporter(production, tmp_path):
+    config = yaml.safe_load(render_prometheus_config(production))
+    probes = localize.probe_targets(config, {"payment": "http://127.0.0.1:1234/actuator/health"})
+    local = localize.localize_prometheus_config(config, {"blackbox": probes}, ["127.0.0.1:9093"], tmp_path,
+                                                probe_exporter="127.0.0.1:5678")
+    before, after = (next(job for job in c["scrape_configs"] if job["job_name"] == "blackbox") for c in (config, local))
+    # the labels the rendered job gives the public payment endpoint, on the local health URL
+    public = next(entry for entry in before["static_configs"] if entry["labels"].get("service") == "payment")
+    assert public["targets"] != ["http://127.0.0.1:1234/actuator/health"]
+    assert after["static_configs"] == [{"targets": ["http://127.0.0.1:1234/actuator/health"], "labels": public["labels"]}]
+    assert public["labels"] == {"module": "http_2xx", "service": "payment", "team": "payment"}
+    # the exporter's address is the one relabelling change; target, module and instance stay as rendered
+    changed = [(b, a) for b, a in zip(before["relabel_configs"], after["relabel_configs"]) if b != a]
+    assert changed == [({"target_label": "__address__", "replacement": "blackbox-exporter.monitoring.svc:9115"},
+                        {"target_label": "__address__", "replacement": "127.0.0.1:5678"})]
+    with pytest.raises(AssertionError, match="no public endpoint of"):
+        localize.probe_targets(config, {"ledger": "http://127.0.0.1:1/"})
+
+
 def test_receivers_point_to_sinks_and_secrets_to_files(production, tmp_path):
     config = yaml.safe_load(render_alertmanager_files(production)["alertmanager.yml"])
     sinks = Sinks("http://127.0.0.1:1", "127.0.0.1:2", "http://127.0.0.1:3")
