@@ -25,6 +25,7 @@ from model.endpoints import (
     GRAFANA,
     GRAFANA_RENDERER,
     HTTPS_PORT,
+    INGRESS_AUTH,
     KUBE_STATE_METRICS,
     KUBELET_PORT,
     NODE_EXPORTER,
@@ -146,6 +147,8 @@ def flows(settings: Settings) -> dict[str, Policy]:
             ],
         ),
         GRAFANA.name: Policy(ingress=[Rule((ingress_controller, prometheus, renderer) + grafana_backup, tcp(GRAFANA.port))], egress=grafana_egress),
+        # The ingress's login check: asked by the ingress controller only; it reaches nothing.
+        INGRESS_AUTH.name: Policy(ingress=[Rule((ingress_controller,), tcp(INGRESS_AUTH.port))]),
         EXPORTER.name: Policy(
             ingress=[Rule((prometheus,), tcp(EXPORTER.port))],
             egress=[Rule((all_namespaces, anywhere), tcp(settings.exporter.database_port))],

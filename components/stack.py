@@ -13,6 +13,7 @@ from components.blackbox_exporter import BlackboxExporter
 from components.business_metrics_exporter import BusinessMetricsExporter
 from components.grafana import Grafana
 from components.ingress import MonitoringIngress
+from components.ingress_auth import IngressAuth
 from components.kube_state_metrics import KubeStateMetrics
 from components.namespace import MonitoringNamespace
 from components.network_policies import NetworkPolicies
@@ -42,6 +43,9 @@ class MonitoringStack(pulumi.ComponentResource):
             self.reporting = SlaReporting("sla-reporting", ComponentArgs(settings, content.reporting, placement, secrets), opts=self._after_namespace())
         self.network_policies = NetworkPolicies("network-policies", ComponentArgs(settings, None, placement), opts=self._after_namespace())
         self.ingress = MonitoringIngress("ingress", ComponentArgs(settings, None, placement, secrets), opts=self._after_namespace())
+        self.ingress_auth = IngressAuth(
+            "ingress-auth", ComponentArgs(settings.ingress, content.ingress_auth, placement), opts=self._after_namespace(self.ingress.basic_auth)
+        )
         self.outputs = self._outputs(config)
         self.register_outputs(self.outputs)
 
@@ -80,6 +84,6 @@ class MonitoringStack(pulumi.ComponentResource):
             "alertmanagerUrl": self.ingress.urls["alertmanager"],
             "grafanaAdminUser": pulumi.Output.from_input(settings.grafana.admin_user),
             "grafanaAdminPassword": pulumi.Output.secret(self.grafana.admin_password),
-            "basicAuthUser": pulumi.Output.from_input(settings.ingress.basic_auth_user),
-            "basicAuthPassword": pulumi.Output.secret(self.ingress.basic_auth_password),
+            "basicAuthUsers": pulumi.Output.from_input(list(settings.ingress.users)),
+            "basicAuthPasswords": pulumi.Output.secret(pulumi.Output.all(**self.ingress.passwords)),
         }

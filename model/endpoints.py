@@ -24,6 +24,10 @@ class Server:
         """Inside the cluster, through the Service."""
         return f"http://{self.name}.{namespace}.svc:{self.port}"
 
+    def cluster_url(self, namespace: str, cluster_domain: str, path: str = "") -> str:
+        """By its full DNS name: for resolvers that use no search domains (the ingress controller's nginx)."""
+        return f"http://{self.name}.{namespace}.svc.{cluster_domain}:{self.port}{path}"
+
     def pod_address(self, index: int, namespace: str, port: Optional[int] = None) -> str:
         """One pod of a StatefulSet by its stable DNS name."""
         return f"{self.name}-{index}.{self.headless}.{namespace}.svc:{port or self.port}"
@@ -69,6 +73,11 @@ GRAFANA = Server(
         "data": "/var/lib/grafana",
     },
 )
+# The login check the ingress asks before every UI request (auth-url): nginx answering 2xx with the
+# user's login in INGRESS_USER_HEADER, or 401. The ingress passes that header on; Grafana signs the user in by it.
+INGRESS_AUTH = Server("ingress-auth", 8080, "http", dirs={"config": "/etc/ingress-auth/config", "secrets": "/etc/ingress-auth/secrets"})
+INGRESS_AUTH_PATH = "/auth"
+INGRESS_USER_HEADER = "X-Waqiti-User"
 GRAFANA_RENDERER = Server("grafana-image-renderer", 8081, "http")
 EXPORTER = Server("business-metrics-exporter", 9450, "metrics", dirs={"config": "/etc/exporter", "secrets": "/etc/exporter/secrets"})
 # The sidecar next to Prometheus and Alertmanager that calls their /-/reload; serves its own metrics here.

@@ -15,6 +15,7 @@ from model.slo import SloSpec, load_slo_spec
 from render import grafana_provisioning
 from render.alertmanager_config import SECRET_FILES, render_alertmanager_files
 from render.dashboards import render_dashboards
+from render.ingress_auth import render_nginx_conf
 from render.prometheus_config import render_prometheus_config
 from render.report_targets import render_report_targets
 from render.rules import render_rule_files, source_rule_files
@@ -60,6 +61,11 @@ class BlackboxContent:
 
 
 @dataclass(frozen=True)
+class IngressAuthContent:
+    config: dict[str, str]  # nginx.conf of the login check; the htpasswd is its Secret
+
+
+@dataclass(frozen=True)
 class StackContent:
     prometheus: PrometheusContent
     alertmanager: AlertmanagerContent
@@ -67,6 +73,7 @@ class StackContent:
     exporter: ExporterContent
     reporting: ReportingContent
     blackbox: BlackboxContent
+    ingress_auth: IngressAuthContent
 
 
 def check_config_map_sizes(dashboards: dict[str, dict[str, str]]) -> None:
@@ -102,4 +109,5 @@ def render_content(settings: Settings, slo: SloSpec | None = None) -> StackConte
         exporter=ExporterContent(config={"config.yml": EXPORTER_CONFIG.read_text()}),
         reporting=ReportingContent(config=render_report_targets(slo, rule_sources, settings.environment)),
         blackbox=BlackboxContent(config={"blackbox.yml": BLACKBOX_CONFIG.read_text()}),
+        ingress_auth=IngressAuthContent(config={"nginx.conf": render_nginx_conf()}),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import configparser
 import io
 
-from model.endpoints import ALERTMANAGER, GRAFANA, GRAFANA_RENDERER, PROMETHEUS
+from model.endpoints import ALERTMANAGER, GRAFANA, GRAFANA_RENDERER, INGRESS_USER_HEADER, PROMETHEUS
 from model.settings import Settings
 from model.yamltext import dump_yaml
 
@@ -57,9 +57,28 @@ def render_grafana_ini(settings: Settings) -> str:
         "disable_initial_admin_creation": "false",
     }
     ini["auth.anonymous"] = {"enabled": "false"}
-    # The ingress's basic-auth header is for nginx; Grafana keeps its own login instead of reading it.
+    # The Authorization header is the ingress's; Grafana never checks a password from it.
     ini["auth.basic"] = {"enabled": "false"}
-    ini["users"] = {"allow_sign_up": "false", "allow_org_create": "false"}
+    # Each person is signed in by the login the ingress checked (its login check names it in this
+    # header; the ingress drops any copy the client sent). Only the ingress controller may reach
+    # Grafana with it (NetworkPolicy; the whitelist narrows it to the controller's addresses), so
+    # dashboards, annotations and the audit log record who. Without the header (a port-forward),
+    # Grafana's own login form still signs the admin in.
+    ini["auth.proxy"] = {
+        "enabled": "true",
+        "header_name": INGRESS_USER_HEADER,
+        "header_property": "username",
+        "auto_sign_up": "true",
+        "sync_ttl": "15",
+        "whitelist": ", ".join(grafana.auth_proxy_whitelist),
+        "enable_login_token": "false",
+    }
+    ini["users"] = {
+        "allow_sign_up": "false",
+        "allow_org_create": "false",
+        "auto_assign_org": "true",
+        "auto_assign_org_role": grafana.auth_proxy_role,
+    }
     ini["analytics"] = {"reporting_enabled": "false", "check_for_updates": "false", "check_for_plugin_updates": "false"}
     ini["log"] = {"mode": "console", "level": "info"}
     # Alerts are Prometheus's and Alertmanager's job; Grafana only shows them.

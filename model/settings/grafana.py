@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from model.settings.types import DatabaseName, DnsName, Group, Host, HostPort, Image, Port, Quantity, Replicas, User
+from pydantic import Field
+
+from model.settings.types import Cidr, DatabaseName, DnsName, Group, Host, HostPort, Image, Port, Quantity, Replicas, User
 
 
 class GrafanaSettings(Group):
@@ -28,6 +30,10 @@ class GrafanaSettings(Group):
     """Public host name of Grafana behind the ingress."""
     admin_user: User = "admin"
     """Grafana admin user; its password is grafanaAdminPassword or generated."""
+    auth_proxy_role: Literal["Viewer", "Editor", "Admin"] = "Viewer"
+    """Role in the main organisation of a person Grafana signs up from the ingress login (an admin can change it per person)."""
+    auth_proxy_whitelist: list[Cidr] = Field(default_factory=list)
+    """Addresses allowed to name the user (the ingress controller's pods); empty: whoever the NetworkPolicy lets reach Grafana."""
     database_host: Optional[Host] = None
     """PostgreSQL host for Grafana (shared with the platform); unset = SQLite on a volume."""
     database_port: Port = 5432

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.settings.secrets import PROJECT, SECRET_KEYS, SECRETS, missing_secrets
+from model.settings.secrets import PROJECT, SECRET_KEYS, SECRETS, login_passwords, missing_secrets, secret_problems
 from model.settings.stack import Settings
 from model.settings.types import CONTROL, Group
 
@@ -123,6 +123,9 @@ def parse(raw: dict[str, Any]) -> Settings:
         raise SettingsError(problems) from None
 
 
+LOGIN_PASSWORD = "ingressBasicAuthPasswords."  # + login: the secrets of StackConfig for each configured password
+
+
 @dataclass(frozen=True)
 class StackConfig:
     settings: Settings
@@ -160,14 +163,20 @@ def load() -> StackConfig:
             problems.append(f"{PROJECT}:{key}: stored with --secret, but it is a plain setting that ends up in "
                             "ConfigMaps; store it in plain text, or put the credential in its secret key")
     if settings is not None:
-        problems += missing_secrets(settings, present)
+        problems += missing_secrets(settings, present) + secret_problems(settings, raw)
     if problems:
         raise SettingsError(problems)
     # A conditional secret is used only when its condition holds (no PagerDuty key in a stack that
     # does not page), so a leftover value never reaches a Secret.
     used = {spec.key for spec in SECRETS if spec.key in present and (spec.required_if is None or spec.required_if(settings))}
     config = pulumi.Config(PROJECT)
-    return StackConfig(settings, {key: config.require_secret(key) for key in sorted(used)})
+    secrets = {key: config.require_secret(key) for key in sorted(used)}
+    if "ingressBasicAuthPasswords" in used:
+        # One secret per login, so that the program knows (without reading a secret) whose password
+        # is configured and whose it generates.
+        for login, password in login_passwords(raw["ingressBasicAuthPasswords"]).items():
+            secrets[f"{LOGIN_PASSWORD}{login}"] = pulumi.Output.secret(password)
+    return StackConfig(settings, secrets)
 
 
 def read_stack_file(path) -> dict[str, Any]:

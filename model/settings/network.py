@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from model.settings.types import Cidr, DnsLabel, Group
+from model.settings.types import Cidr, DnsLabel, DnsName, Group
 
 
 class NetworkSettings(Group):
@@ -13,3 +13,5 @@ class NetworkSettings(Group):
     """Addresses of the Kubernetes API server, for Prometheus's egress policy."""
     dns_namespace: DnsLabel = "kube-system"
     """Namespace of the cluster DNS (kube-dns pods)."""
+    cluster_domain: DnsName = "cluster.local"
+    """The cluster's DNS domain: the ingress controller's nginx resolves the login check by its full name (no search domains)."""

@@ -6,6 +6,7 @@ necessary but that are not there.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,8 @@ SECRETS: tuple[SecretSpec, ...] = (
     SecretSpec("exporterDatabasePassword", "password of exporterDatabaseUser (read-only role)", lambda s: True),
     SecretSpec("remoteWritePassword", "password for prometheusRemoteWriteUrl", lambda s: s.prometheus.remote_write_username is not None),
     SecretSpec("ingressBasicAuthPassword", "basic-auth password of ingressBasicAuthUser; generated when unset"),
+    SecretSpec("ingressBasicAuthPasswords", "login -> password of the ingressBasicAuthUsers (a JSON object, or "
+                                            "`--path 'ingressBasicAuthPasswords.<login>'`); a login without one gets a generated password"),
     SecretSpec(
         "grafanaBackupToken",
         "Grafana service-account token (Admin role) for the Grafana backup; create it once Grafana runs",
@@ -53,3 +56,32 @@ def missing_secrets(settings: Settings, present: set[str]) -> list[str]:
     if ("snsAccessKeyId" in present) != ("snsSecretAccessKey" in present):
         problems.append(f"{PROJECT}:snsAccessKeyId/snsSecretAccessKey: set both or neither")
     return problems
+
+
+def login_passwords(value: Any) -> dict[str, str]:
+    """The ingressBasicAuthPasswords secret as a mapping: a JSON object of login -> password (Pulumi
+    hands structured config to the program as JSON text)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = None
+    if not isinstance(value, dict) or not all(isinstance(password, str) and password for password in value.values()):
+        raise ValueError("expected a JSON object of login -> non-empty password")
+    return value
+
+
+def secret_problems(settings: Settings, values: dict[str, Any]) -> list[str]:
+    """Secrets whose shape the settings constrain. No message repeats a value or a key of a secret."""
+    if values.get("ingressBasicAuthPasswords") in (None, ""):
+        return []
+    key = f"{PROJECT}:ingressBasicAuthPasswords"
+    try:
+        passwords = login_passwords(values["ingressBasicAuthPasswords"])
+    except ValueError as error:
+        return [f"{key}: {error}"]
+    strangers = set(passwords) - set(settings.ingress.users)
+    if strangers:
+        return [f"{key}: {len(strangers)} of its logins are not in ingressBasicAuthUsers (or ingressBasicAuthUser); "
+                "expected a password only for a configured login"]
+    return []

@@ -50,3 +50,12 @@ class Settings(Group):
         if self.grafana.replicas > 1 and self.grafana.database_host is None:
             raise ValueError("grafanaReplicas: more than 1 replica needs grafanaDatabaseHost (a shared PostgreSQL)")
         return self
+
+    @model_validator(mode="after")
+    def _no_login_is_the_grafana_admin(self):
+        # Grafana signs in whoever the ingress names: a login equal to the server admin's would make
+        # whoever holds that ingress password Grafana's admin, past the admin password.
+        if self.grafana.admin_user in self.ingress.users:
+            key = "ingressBasicAuthUsers" if self.ingress.basic_auth_users else "ingressBasicAuthUser"
+            raise ValueError(f"{key}: a login equals grafanaAdminUser; expected people's own logins, not Grafana's admin account")
+        return self
