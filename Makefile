@@ -7,7 +7,7 @@ CHECKOV_VENV ?= .checkov-venv
 STACK ?= production
 STACKS := production staging dev
 DEBIAN_PACKAGES := postgresql prometheus-postgres-exporter poppler-utils \
-  prometheus-node-exporter prometheus-blackbox-exporter
+  prometheus-node-exporter prometheus-blackbox-exporter nginx
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
@@ -16,8 +16,8 @@ IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
 
 deps: debian-packages venv checkov-venv pinned-tools
 
-# PostgreSQL 15, postgres_exporter, node_exporter and blackbox_exporter are the real tools the tests
-# start on loopback. Installed only when one is missing (needs root or sudo).
+# PostgreSQL 15, postgres_exporter, node_exporter, blackbox_exporter and nginx (the ingress's login
+# check) are the real tools the tests start on loopback. Installed only when one is missing (needs root or sudo).
 debian-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

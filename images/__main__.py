@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from images import build, lock
-from images.catalog import IMAGES
+from images.catalog import IMAGES, PYTHON_IMAGES
 
 MB = 1_000_000
 
@@ -19,7 +19,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown image {', '.join(unknown)}: expected any of {', '.join(IMAGES)}")
     if args.command == "lock":
-        for name in args.names or IMAGES:
+        for name in [name for name in args.names or IMAGES if name in PYTHON_IMAGES]:
             print(f"images: wrote {lock.write_lock(IMAGES[name]).relative_to(IMAGES[name].lock.parents[1])}")
         return 0
     for built in build.build(args.names or None):

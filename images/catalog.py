@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 class Image:
     repository: str  # under the registry's owner, e.g. ghcr.io/<owner>/<repository>
     package: str  # the directory with the Dockerfile, the code and requirements.txt
+    python: bool = True  # a Python program with locked requirements; else a Debian package as it comes
 
     @property
     def dockerfile(self) -> Path:
@@ -34,4 +35,6 @@ class Image:
 IMAGES = {
     "exporter": Image("business-metrics-exporter", "exporter"),
     "reporter": Image("sla-reporter", "reporter"),
+    "ingress-auth": Image("ingress-auth", "ingress-auth", python=False),
 }
+PYTHON_IMAGES = {name: image for name, image in IMAGES.items() if image.python}

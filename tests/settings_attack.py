@@ -155,11 +155,11 @@ def _injections(run, baseline, attempt: Attempt, out: Path, base_out: Path) -> l
         elif entry in ini and ini[entry] != base_ini[entry] and text not in ini[entry] and ini[entry] not in text:
             problems.append(f"grafana.ini changed {entry[0]}.{entry[1]}")
     htpasswd = _secret_value(run, "ingress-basic-auth", "auth")
-    base_htpasswd = _secret_value(baseline, "ingress-basic-auth", "auth")
-    if htpasswd is not None and base_htpasswd is not None:
-        users = [line.split(":", 1)[0] for line in htpasswd.splitlines() if line]
-        if len(users) != len([line for line in base_htpasswd.splitlines() if line]):
-            problems.append(f"htpasswd has {len(users)} lines")
+    if htpasswd is not None:
+        # Exactly the configured logins, one line each (a login with a newline would add a line).
+        users = [line.split(":", 1)[0] for line in htpasswd.split("\n")[:-1]]
+        if users != run.outputs["basicAuthUsers"] or not htpasswd.endswith("\n"):
+            problems.append(f"htpasswd has {len(users)} lines for {len(run.outputs['basicAuthUsers'])} logins")
     return problems
 
 

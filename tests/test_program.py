@@ -95,14 +95,16 @@ def test_prometheus_may_only_read_what_discovery_needs(runs):
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
 
 
-@pytest.mark.parametrize("stack, prometheus, alertmanager, grafana", [("production", 2, 3, 2), ("staging", 1, 2, 1), ("dev", 1, 1, 1)])
-def test_replicas_and_disruption_budgets_per_stack(runs, stack, prometheus, alertmanager, grafana):
+@pytest.mark.parametrize("stack, prometheus, alertmanager, grafana, login_check", [("production", 2, 3, 2, 2), ("staging", 1, 2, 1, 2), ("dev", 1, 1, 1, 1)])
+def test_replicas_and_disruption_budgets_per_stack(runs, stack, prometheus, alertmanager, grafana, login_check):
     run = runs[stack]
     assert run.get("StatefulSet", "prometheus").manifest["spec"]["replicas"] == prometheus
     assert run.get("StatefulSet", "alertmanager").manifest["spec"]["replicas"] == alertmanager
     assert run.get("Deployment", "grafana").manifest["spec"]["replicas"] == grafana
+    assert run.get("Deployment", "ingress-auth").manifest["spec"]["replicas"] == login_check
     budgets = {r.inputs["metadata"]["name"] for r in run.kubernetes("PodDisruptionBudget")}
-    expected = {name for name, replicas in (("prometheus", prometheus), ("alertmanager", alertmanager), ("grafana", grafana)) if replicas > 1}
+    expected = {name for name, replicas in (("prometheus", prometheus), ("alertmanager", alertmanager), ("grafana", grafana),
+                                            ("ingress-auth", login_check)) if replicas > 1}
     assert budgets == expected
 
 
@@ -212,8 +214,7 @@ def test_ingress_hides_lifecycle_and_admin_endpoints(runs, stack):
         assert to_blackhole == blocked, name
         assert {p["pathType"] for p in paths} == {"Prefix"}
         annotations = ingress["metadata"]["annotations"]
-        assert annotations["nginx.ingress.kubernetes.io/auth-type"] == "basic"
-        assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == "ingress-basic-auth"
+        assert annotations["nginx.ingress.kubernetes.io/auth-url"] == "http://ingress-auth.monitoring.svc.cluster.local:8080/auth"
         assert ("tls" in ingress["spec"]) == (settings.ingress.tls_mode != "none")
         assert ("cert-manager.io/cluster-issuer" in annotations) == (settings.ingress.tls_mode == "cert-manager")
     blackhole = run.get("Service", "ingress-blackhole").manifest
@@ -225,7 +226,7 @@ def test_basic_auth_is_a_bcrypt_htpasswd_of_the_stack_password(runs):
     line = run.get("Secret", "ingress-basic-auth").manifest["stringData"]["auth"].strip()
     user, hashed = line.split(":", 1)
     assert user == "sre" and hashed.startswith("$2b$")
-    assert bcrypt.checkpw(run.outputs["basicAuthPassword"].encode(), hashed.encode())
+    assert bcrypt.checkpw(run.outputs["basicAuthPasswords"]["sre"].encode(), hashed.encode())
     assert not bcrypt.checkpw(b"wrong", hashed.encode())
     # The salt is pulumi-random state, not derived from the password: the same password and salt give
     # the same line (no diff on every `pulumi up`), and the salt says nothing about the password.
@@ -281,7 +282,8 @@ def test_outputs_give_the_urls_and_keep_passwords_secret(runs, stack):
     assert run.outputs["prometheusUrl"] == f"{scheme}://{settings.prometheus.host}"
     assert run.outputs["alertmanagerUrl"] == f"{scheme}://{settings.alertmanager.host}"
     assert run.outputs["namespace"] == "monitoring" and run.outputs["grafanaAdminUser"] == "admin"
-    assert run.secret_outputs == {"grafanaAdminPassword", "basicAuthPassword"}
+    assert run.secret_outputs == {"grafanaAdminPassword", "basicAuthPasswords"}
+    assert run.outputs["basicAuthUsers"] == list(settings.ingress.users)
 
 
 def test_generated_passwords_come_from_pulumi_random(runs):
@@ -296,7 +298,7 @@ def test_the_stack_is_one_component_per_concern(runs):
         [
             "waqiti:monitoring:Stack", "waqiti:monitoring:Namespace", "waqiti:monitoring:PrometheusRbac", "waqiti:monitoring:Prometheus",
             "waqiti:monitoring:Alertmanager", "waqiti:monitoring:Grafana", "waqiti:monitoring:BusinessMetricsExporter",
-            "waqiti:monitoring:NetworkPolicies", "waqiti:monitoring:Ingress", "waqiti:monitoring:SlaReporting",
+            "waqiti:monitoring:NetworkPolicies", "waqiti:monitoring:Ingress", "waqiti:monitoring:IngressAuth", "waqiti:monitoring:SlaReporting",
             "waqiti:monitoring:KubeStateMetrics", "waqiti:monitoring:NodeExporter", "waqiti:monitoring:BlackboxExporter",
         ]
     )

@@ -12,17 +12,21 @@ from tools.pulumi_engine import is_secret, run_program
 
 # A recognisable value per secret: if any of them shows up outside a Secret, it leaked.
 SENTINELS = {spec.key: f"SENTINEL-{spec.key}-7f3a" for spec in SECRETS}
+# The per-login passwords are a JSON object of login -> password: here alice's, while the login of
+# before (sre) keeps ingressBasicAuthPassword.
+SECRET_VALUES = {**SENTINELS, "ingressBasicAuthPasswords": json.dumps({"alice": SENTINELS["ingressBasicAuthPasswords"]})}
 ALL_ON = {
     "prometheusRemoteWriteUrl": "https://mimir.example.com/api/v1/push",
     "prometheusRemoteWriteUsername": "waqiti",
     "alertingRemediationEnabled": "true",
     "alertingRemediationWebhookUrl": "https://remediation.example.com/hooks",
+    "ingressBasicAuthUsers": ["sre", "alice"],
 }
 
 
 @pytest.fixture(scope="module")
 def run():
-    return run_program("production", overrides=ALL_ON, secrets=SENTINELS)
+    return run_program("production", overrides=ALL_ON, secrets=SECRET_VALUES)
 
 
 def leaks(value) -> list[str]:
@@ -34,8 +38,8 @@ def test_every_secret_reaches_a_secret(run):
     secret_text = json.dumps([r.manifest for r in run.kubernetes("Secret")])
     used = {key for key, sentinel in SENTINELS.items() if sentinel in secret_text}
     # Every configured secret is used somewhere (a redis password inside the connection string);
-    # the basic-auth password is stored only as its bcrypt hash.
-    assert used == set(SENTINELS) - {"ingressBasicAuthPassword"}
+    # the basic-auth passwords are stored only as their bcrypt hashes.
+    assert used == set(SENTINELS) - {"ingressBasicAuthPassword", "ingressBasicAuthPasswords"}
 
 
 def test_no_secret_outside_a_secret(run):

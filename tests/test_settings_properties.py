@@ -2,7 +2,7 @@
 error naming its key (without repeating the value), or as settings whose renders the real tools
 accept: promtool check config, amtool check-config and the Slack channels rendered by amtool's
 template engine, grafana.ini read back line by line as Grafana reads it, and an htpasswd file with
-exactly the configured user. Example counts stay modest so that the suite stays fast; the fixed
+exactly the configured users. Example counts stay modest so that the suite stays fast; the fixed
 hostile list is tests/data/hostile-settings.yml (tests/test_hostile_settings.py).
 """
 
@@ -15,7 +15,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings as hypothesis_settings, strategies as st
 
-from components.ingress import htpasswd_line
+from components.ingress import htpasswd, htpasswd_line
+from model.endpoints import INGRESS_USER_HEADER
 from model.settings import PROJECT, SettingsError, config_keys, parse, read_stack_file
 from model.settings.load import ROOT
 from render.alertmanager_config import render_alertmanager_files
@@ -97,8 +98,11 @@ def _tool_checks(settings, tmp_path) -> None:
     assert len(parsed) == len([line for line in ini.split("\n") if "=" in line and not line.lstrip().startswith((";", "#"))])
     assert ("auth.anonymous", "enabled") in parsed and parsed[("auth.anonymous", "enabled")] == "false"
 
-    htpasswd = htpasswd_line(settings.ingress.basic_auth_user, "a-password", "abcdefghijklmnopqrstuv")
-    assert htpasswd.count("\n") == 0 and htpasswd.split(":")[0] == settings.ingress.basic_auth_user
+    assert parsed[("auth.proxy", "enabled")] == "true" and parsed[("auth.proxy", "header_name")] == INGRESS_USER_HEADER
+
+    users = settings.ingress.users
+    text = htpasswd([htpasswd_line(user, "a-password", "abcdefghijklmnopqrstuv") for user in users])
+    assert text.count("\n") == len(users) and [line.split(":")[0] for line in text.splitlines()] == list(users)
 
 
 RENDERED_KEYS = [key for key in KEYS if not key.startswith("reporting")]

@@ -22,7 +22,7 @@ RULE_FILE = "configs/prometheus/rules/payment.yml"
 THRESHOLD, CHANGED = "> 0.05", "> 0.06"  # PaymentFailureRateHigh, as tests/test_change_cost.py
 WORKLOADS = ("Deployment", "StatefulSet")
 URL_OUTPUTS = ("grafanaUrl", "prometheusUrl", "alertmanagerUrl")
-SECRET_OUTPUTS = ("grafanaAdminPassword", "basicAuthPassword")
+SECRET_OUTPUTS = ("grafanaAdminPassword", "basicAuthPasswords")
 
 
 def secret_values(stack: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from images.catalog import IMAGES
+from images.catalog import IMAGES, PYTHON_IMAGES
 from images.podman import inspect_image, podman
 
 from .pod import PodContainer
@@ -85,7 +85,7 @@ print(json.dumps({
 """
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", PYTHON_IMAGES)
 def test_no_compiler_installer_or_cache_and_code_is_byte_compiled(images, name):
     result = podman("run", "--rm", "--network=none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
                     "--read-only", "--no-healthcheck", "--entrypoint", "python", images[name].reference, "-c", INSPECT_INSIDE)

@@ -7,11 +7,11 @@ import re
 import pytest
 
 from images.base import base_reference
-from images.catalog import IMAGES
+from images.catalog import IMAGES, PYTHON_IMAGES
 from images.lock import pins
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", PYTHON_IMAGES)
 def test_lock_agrees_with_requirements(name):
     image = IMAGES[name]
     locked = pins(image.lock.read_text())
@@ -21,7 +21,7 @@ def test_lock_agrees_with_requirements(name):
     assert len(entries) == len(locked) and all(re.search(r" --hash=sha256:[0-9a-f]{64}$", line) for line in entries)
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", PYTHON_IMAGES)
 def test_dockerfile_installs_the_lock_from_the_shared_base(name):
     dockerfile = IMAGES[name].dockerfile.read_text()
     assert f"COPY {name}/requirements.lock " in dockerfile and "--require-hashes" in dockerfile

@@ -51,4 +51,5 @@ def test_main_pushes_with_sbom_and_provenance_scans_and_deploys_the_digests():
     [pulumi] = steps(up, "pulumi/actions")
     config = yaml.safe_load(pulumi["with"]["config-map"])
     assert config == {"exporterImage": {"value": "${{ needs.images.outputs.exporter }}", "secret": False},
-                      "reportingImage": {"value": "${{ needs.images.outputs.reporter }}", "secret": False}}
+                      "reportingImage": {"value": "${{ needs.images.outputs.reporter }}", "secret": False},
+                      "ingressAuthImage": {"value": "${{ needs.images.outputs.ingress-auth }}", "secret": False}}

@@ -80,8 +80,12 @@ def secret_problems(settings: Settings, values: dict[str, Any]) -> list[str]:
         passwords = login_passwords(values["ingressBasicAuthPasswords"])
     except ValueError as error:
         return [f"{key}: {error}"]
+    problems = []
     strangers = set(passwords) - set(settings.ingress.users)
     if strangers:
-        return [f"{key}: {len(strangers)} of its logins are not in ingressBasicAuthUsers (or ingressBasicAuthUser); "
-                "expected a password only for a configured login"]
-    return []
+        problems.append(f"{key}: {len(strangers)} of its logins are not in ingressBasicAuthUsers (or ingressBasicAuthUser); "
+                        "expected a password only for a configured login")
+    if settings.ingress.basic_auth_user in passwords and values.get("ingressBasicAuthPassword") not in (None, ""):
+        problems.append(f"{PROJECT}:ingressBasicAuthPassword: ingressBasicAuthPasswords also gives ingressBasicAuthUser a "
+                        "password; expected one of the two")
+    return problems
