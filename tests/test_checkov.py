@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from components.k8s import PINNED_BY_TAG
+from model.settings import config_keys
 from tests.conftest import ROOT, STACKS
 from tools import render
 from tools.pulumi_engine import run_program
@@ -63,8 +64,8 @@ def test_checkov_would_fail_a_bad_pod(tmp_path):
     assert checkov(tmp_path)["results"]["failed_checks"]
 
 
-IMAGE_SETTINGS = ("prometheusImage", "alertmanagerImage", "configReloaderImage", "grafanaImage", "grafanaRendererImage",
-                  "exporterImage", "reportingImage", "kubeStateMetricsImage", "nodeExporterImage", "blackboxImage")
+# Every image setting: the settings model's keys that end in Image.
+IMAGE_SETTINGS = tuple(key for key in config_keys() if key.endswith("Image"))
 
 
 def production_images() -> dict[str, str]:
