@@ -10,7 +10,8 @@ from model.settings.types import DnsLabel, DnsName, Group, Image, Login, Replica
 
 
 MAX_USERS = 200
-# A list in the stack file, or a comma-separated string from `pulumi config set`.
+# A list (Pulumi.yaml declares an array: `pulumi config set --path 'ingressBasicAuthUsers[0]' alice`); a
+# comma-separated string is read as the list it spells.
 Logins = Annotated[list[Login], BeforeValidator(lambda value: [item.strip() for item in value.split(",")] if isinstance(value, str) else value)]
 
 
