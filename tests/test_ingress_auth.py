@@ -83,6 +83,7 @@ class LoginCheck:
             except (RuntimeError, TimeoutError):
                 self.server.stop()
                 if attempt == 2:
+                    shutil.rmtree(self.dir, ignore_errors=True)
                     raise
 
     def __exit__(self, *exc):
