@@ -14,11 +14,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.api_server import ApiServer, api_server
 from components.shape import ComponentArgs
 from model.endpoints import (
     ALERTMANAGER,
     ALERTMANAGER_CLUSTER_PORT,
-    API_SERVER_PORTS,
     BLACKBOX_EXPORTER,
     DNS_PORT,
     EXPORTER,
@@ -71,10 +71,24 @@ class Rule:
         return [k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol=protocol) for port, protocol in self.ports] or None
 
 
+@dataclass(frozen=True)
+class ApiServerRule:
+    """Egress to the API server, whose addresses may be known only once read from the cluster
+    (components/api_server.py)."""
+
+    api_server: pulumi.Output[ApiServer]
+
+    def egress_args(self) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
+        return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+            to=self.api_server.apply(lambda api: [Peer(cidr=cidr).args() for cidr in api.cidrs]),
+            ports=self.api_server.apply(lambda api: Rule((), tcp(*api.ports)).port_args()),
+        )
+
+
 @dataclass
 class Policy:
     ingress: list[Rule] = field(default_factory=list)
-    egress: list[Rule] = field(default_factory=list)
+    egress: list[Rule | ApiServerRule] = field(default_factory=list)
 
 
 def tcp(*ports: int) -> tuple[tuple[int, str], ...]:
@@ -96,7 +110,7 @@ def gossip() -> tuple[tuple[int, str], ...]:
     return ((ALERTMANAGER_CLUSTER_PORT, "TCP"), (ALERTMANAGER_CLUSTER_PORT, "UDP"))
 
 
-def flows(settings: Settings) -> dict[str, Policy]:
+def flows(settings: Settings, api: pulumi.Output[ApiServer]) -> dict[str, Policy]:
     """Workload name -> who may reach it (ingress) and what it may reach (egress)."""
     ingress_controller = Peer(namespace=settings.ingress.controller_namespace)
     all_namespaces = Peer(namespace="*")
@@ -104,7 +118,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
     prometheus, grafana, alertmanager = Peer(pods=PROMETHEUS.name), Peer(pods=GRAFANA.name), Peer(pods=ALERTMANAGER.name)
     renderer = Peer(pods=GRAFANA_RENDERER.name)
     sla_reporter = Peer(pods=SLA_REPORTER)
-    api_servers = tuple(Peer(cidr=cidr) for cidr in settings.network.api_server_cidrs)
+    api_servers = ApiServerRule(api)
     grafana_settings, reporting = settings.grafana, settings.reporting
     grafana_backup = (sla_reporter,) if reporting.enabled and reporting.grafana_backup_enabled else ()
 
@@ -129,7 +143,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
                 Rule((anywhere,), tcp(KUBELET_PORT)),
                 # node-exporter on the nodes' own addresses (host network: no namespace selector matches it).
                 Rule((anywhere,), tcp(NODE_EXPORTER.port)),
-                Rule(api_servers, tcp(*API_SERVER_PORTS)),
+                api_servers,
                 Rule((alertmanager,), tcp(ALERTMANAGER.port)),
             ]
             + ([Rule((all_namespaces, anywhere), tcp(url_port(settings.prometheus.remote_write_url)))]
@@ -169,7 +183,7 @@ def flows(settings: Settings) -> dict[str, Policy]:
         # Scraped by Prometheus; it watches the API server, nothing else.
         policies[KUBE_STATE_METRICS.name] = Policy(
             ingress=[Rule((prometheus,), tcp(KUBE_STATE_METRICS.port))],
-            egress=[Rule(api_servers, tcp(*API_SERVER_PORTS))],
+            egress=[api_servers],
         )
     if settings.blackbox.enabled:
         # Asked to probe by Prometheus; probes public endpoints over HTTP(S).
@@ -182,10 +196,11 @@ def flows(settings: Settings) -> dict[str, Policy]:
     return policies
 
 
-def _rules(rules: list[Rule], direction: str):
+def _rules(rules: list[Rule | ApiServerRule], direction: str):
     if direction == "ingress":
         return [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
-    return [k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
+    return [rule.egress_args() if isinstance(rule, ApiServerRule) else
+            k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
 
 
 # The whole settings: the flows depend on what every other component has turned on.
@@ -219,7 +234,8 @@ class NetworkPolicies(pulumi.ComponentResource):
             opts=child,
         )
         self.workloads = {}
-        for workload, policy in sorted(flows(settings).items()):
+        api = api_server(settings.network.api_server_cidrs, child)
+        for workload, policy in sorted(flows(settings, api).items()):
             policy_name = f"allow-{workload}"
             self.workloads[workload] = k8s.networking.v1.NetworkPolicy(
                 policy_name,

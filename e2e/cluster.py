@@ -37,6 +37,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 LOOPBACK = "127.0.0.1"
+# The address the API server publishes for itself in the `kubernetes` Endpoints and EndpointSlice,
+# which refuse loopback addresses. A documentation address (RFC 5737): nothing here connects to it
+# (every client uses the kubeconfig's 127.0.0.1), but the stack reads it for its egress policies.
+ADVERTISED_ADDRESS = "192.0.2.1"
 NODES = ("kwok-node-0", "kwok-node-1")
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 STORAGE_CLASSES = {"standard": True, "gp3": False}  # name -> is the cluster default
@@ -285,10 +289,8 @@ class Cluster:
                 self._bin("kube-apiserver"),
                 f"--etcd-servers={self.etcd_url}",
                 f"--bind-address={LOOPBACK}",
-                f"--advertise-address={LOOPBACK}",
+                f"--advertise-address={ADVERTISED_ADDRESS}",
                 f"--secure-port={port}",
-                # The `kubernetes` Service would point at the loopback address, which Endpoints refuse.
-                "--endpoint-reconciler-type=none",
                 f"--cert-dir={self.workdir / 'apiserver-certs'}",
                 f"--tls-cert-file={pki / 'server.crt'}",
                 f"--tls-private-key-file={pki / 'server.key'}",

@@ -12,7 +12,7 @@ import yaml
 from components.rbac import DISCOVERY_RULES
 from model.settings import settings_for_stack
 from testsupport.pinned_tools import binary
-from tools.pulumi_engine import unwrap
+from tools.pulumi_engine import MOCK_API_SERVER_ADDRESSES, unwrap
 from tests.conftest import STACKS
 
 REQUIRED_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"}
@@ -268,9 +268,9 @@ def test_network_flows_are_exactly_the_needed_ones(runs):
     # The exporter may reach its database and nothing else.
     exporter_egress = policies["allow-business-metrics-exporter"]["egress"]
     assert [{(p["port"], p["protocol"]) for p in rule["ports"]} for rule in exporter_egress] == [{(5432, "TCP")}]
-    # Prometheus may reach the API server only at the configured address.
+    # Prometheus may reach the API server only at its endpoint addresses (read from the mocked cluster).
     api = [rule for rule in policies["allow-prometheus"]["egress"] if any(p["port"] == 6443 for p in rule.get("ports", []))]
-    assert api[0]["to"] == [{"ipBlock": {"cidr": "10.100.0.1/32"}}]
+    assert api[0]["to"] == [{"ipBlock": {"cidr": f"{address}/32"}} for address in MOCK_API_SERVER_ADDRESSES]
 
 
 @pytest.mark.parametrize("stack", STACKS)

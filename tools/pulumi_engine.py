@@ -6,6 +6,8 @@ the engine only. Everything the program does — settings, components, rendering
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import hashlib
 import runpy
 from dataclasses import dataclass, field
@@ -91,9 +93,26 @@ class Resource:
         return unwrap(self.inputs)
 
 
+# The cluster the mocks stand for: the objects the program reads from it (get functions), by type and
+# id. Its API server's endpoints are documentation addresses (RFC 5737), no real cluster's.
+MOCK_API_SERVER_ADDRESSES = ("192.0.2.10", "192.0.2.11")
+MOCK_API_SERVER_PORT = 6443
+MOCK_CLUSTER = {
+    ("kubernetes:discovery.k8s.io/v1:EndpointSlice", "default/kubernetes"): {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [address], "conditions": {"ready": True}} for address in MOCK_API_SERVER_ADDRESSES],
+        "ports": [{"name": "https", "port": MOCK_API_SERVER_PORT, "protocol": "TCP"}],
+    },
+}
+
+
 @dataclass
 class Run:
     resources: list[Resource] = field(default_factory=list)
+    reads: list[Resource] = field(default_factory=list)  # read from the cluster (get functions), not created
     outputs: dict[str, Any] = field(default_factory=dict)  # values unwrapped
     secret_outputs: set[str] = field(default_factory=set)
 
@@ -108,10 +127,17 @@ class Run:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, run: Run):
+    def __init__(self, run: Run, cluster: Optional[dict] = None):
         self.run = run
+        self.cluster = MOCK_CLUSTER if cluster is None else cluster
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.resource_id:  # a get function: the object is read from the cluster, not created
+            self.run.reads.append(Resource(args.typ, args.name, {"id": args.resource_id}))
+            key = (args.typ, args.resource_id)
+            if key not in self.cluster:
+                raise KeyError(f"the mocked cluster has no {args.typ} {args.resource_id}")
+            return args.resource_id, copy.deepcopy(self.cluster[key])
         self.run.resources.append(Resource(args.typ, args.name, whole(args.inputs)))
         state = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
@@ -154,14 +180,18 @@ def placeholder_secrets() -> dict[str, str]:
 
 
 def run_program(stack: str, overrides: Optional[dict[str, Any]] = None, secrets: Optional[dict[str, str]] = None, root: Path = ROOT,
-                record_into: Optional[Run] = None) -> Run:
+                record_into: Optional[Run] = None, cluster: Optional[dict] = None) -> Run:
     """Run __main__.py for `stack` under mocks; return every resource it registered and its outputs.
-    `record_into` receives the resources as they register, so a caller still sees them if the program fails."""
+    `record_into` receives the resources as they register, so a caller still sees them if the program fails.
+    `cluster`: what get functions find, instead of MOCK_CLUSTER."""
     config, secret_keys = stack_config(stack, overrides, placeholder_secrets() if secrets is None else secrets, root)
     run = record_into if record_into is not None else Run()
     runtime_settings.ROOT.set(None)
     runtime_config.set_all_config(config, secret_keys)
-    pulumi.runtime.set_mocks(RecordingMocks(run), project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(RecordingMocks(run, cluster), project=PROJECT, stack=stack, preview=False)
+    # As pulumi.runtime.test does: nothing a failed earlier run left (its RPCs, outputs) belongs to this one.
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
     stack_resource = runtime_settings.get_root_resource()
 
     def program():
@@ -171,13 +201,27 @@ def run_program(stack: str, overrides: Optional[dict[str, Any]] = None, secrets:
     async def collect():
         await run_pulumi_func(program)
 
-    _sync_await(collect())
+    try:
+        _sync_await(collect())
+    except BaseException:
+        _cancel_leftovers()
+        raise
     for name, output in stack_resource.outputs.items():
         value, secret = _resolve(output)
         run.outputs[name] = value
         if secret:
             run.secret_outputs.add(name)
     return run
+
+
+def _cancel_leftovers() -> None:
+    """After a failed run, its other registrations are still pending on the shared event loop: left
+    alone they would run during the next run, and report their errors there."""
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _resolve(output: pulumi.Output) -> tuple[Any, bool]:

@@ -12,8 +12,9 @@ import time
 from collections import Counter
 
 import pytest
+import yaml
 
-from e2e.cluster import NODES, ApiError
+from e2e.cluster import ADVERTISED_ADDRESS, NODES, ApiError
 from e2e.deploy import deploy_commands, required_secrets
 from e2e.tests.conftest import RESULTS
 from tools.pulumi_engine import run_program
@@ -45,7 +46,7 @@ def kubernetes_objects(project, stack: str) -> list[dict]:
     """apiVersion, kind, namespace, name and uid of every Kubernetes object in the stack's state."""
     objects = []
     for resource in project.resources(stack):
-        if resource["type"].startswith("kubernetes:"):
+        if resource["type"].startswith("kubernetes:") and not resource.get("external"):
             out = resource["outputs"]
             meta = out["metadata"]
             objects.append({"apiVersion": out["apiVersion"], "kind": out["kind"], "namespace": meta.get("namespace"), "name": meta["name"], "uid": meta.get("uid")})
@@ -53,10 +54,11 @@ def kubernetes_objects(project, stack: str) -> list[dict]:
 
 
 def program_resources(resources: list[dict]) -> Counter:
-    """(type, name) of every resource the program registered: the stack and providers left out."""
+    """(type, name) of every resource the program registered: the stack, providers and what it only
+    read (get functions) left out."""
     names = Counter()
     for resource in resources:
-        if resource["type"] == "pulumi:pulumi:Stack" or resource["type"].startswith("pulumi:providers:"):
+        if resource["type"] == "pulumi:pulumi:Stack" or resource["type"].startswith("pulumi:providers:") or resource.get("external"):
             continue
         names[(resource["type"], resource["urn"].rsplit("::", 1)[1])] += 1
     return names
@@ -115,6 +117,21 @@ class _StackCycle:
             live = cluster.api.get(cluster.api.path(obj["apiVersion"], obj["kind"], obj["namespace"], obj["name"]))
             assert live["metadata"]["uid"] == obj["uid"], obj
         self.state["objects"] = objects
+
+    def test_the_api_server_policies_hold_the_address_the_api_server_publishes(self, project, cluster):
+        # networkApiServerCidrs is unset in the stack: the program read default/kubernetes at deploy time.
+        assert "waqiti-monitoring:networkApiServerCidrs" not in yaml.safe_load(project.stack_file(self.STACK).read_text())["config"]
+        published = cluster.api.get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes")
+        addresses = [address for endpoint in published["endpoints"] for address in endpoint["addresses"]]
+        assert addresses == [ADVERTISED_ADDRESS]
+        (read,) = [r for r in project.resources(self.STACK) if r.get("external")]
+        assert read["type"] == "kubernetes:discovery.k8s.io/v1:EndpointSlice" and read["id"] == "default/kubernetes"
+        port = published["ports"][0]["port"]
+        for name in ("allow-prometheus", "allow-kube-state-metrics"):
+            policy = cluster.api.get(f"/apis/networking.k8s.io/v1/namespaces/{self.namespace}/networkpolicies/{name}")
+            (rule,) = [rule for rule in policy["spec"]["egress"] if any(p["port"] == port for p in rule.get("ports", []))]
+            assert rule["to"] == [{"ipBlock": {"cidr": f"{ADVERTISED_ADDRESS}/32"}}], name
+            assert {p["port"] for p in rule["ports"]} == {443, 6443, port}, name
 
     def test_pod_security_restricted_is_enforced_on_the_namespace(self, cluster):
         labels = cluster.api.get(f"/api/v1/namespaces/{self.namespace}")["metadata"]["labels"]

@@ -8,9 +8,9 @@ from model.settings.types import Cidr, DnsLabel, DnsName, Group
 
 
 class NetworkSettings(Group):
-    # NetworkPolicies cannot select the API server by label, only by IP.
-    api_server_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"])
-    """Addresses of the Kubernetes API server, for Prometheus's egress policy."""
+    # NetworkPolicies cannot select the API server by label, only by IP (components/api_server.py).
+    api_server_cidrs: list[Cidr] = Field(default_factory=list)
+    """Endpoint addresses of the Kubernetes API server (not its ClusterIP), for the egress policies of Prometheus and kube-state-metrics; unset: read from the EndpointSlice default/kubernetes at deploy time."""
     dns_namespace: DnsLabel = "kube-system"
     """Namespace of the cluster DNS (kube-dns pods)."""
     cluster_domain: DnsName = "cluster.local"
