@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from components import k8s as kube
 from components.rbac import NAME as SERVICE_ACCOUNT
 from components.shape import ComponentArgs
-from model.endpoints import CONFIG_RELOADER_PORT, PROMETHEUS
+from model.endpoints import CONFIG_RELOADER_PORT, PROMETHEUS, SERVICE_ACCOUNT_DIR
 from model.settings import PrometheusSettings
 from render.content import PrometheusContent
 from render.prometheus_config import REMOTE_WRITE_PASSWORD
@@ -22,7 +22,7 @@ WEB_PORT = PROMETHEUS.port
 CONFIG_DIR, RULES_DIR, SECRETS_DIR, DATA_DIR = (PROMETHEUS.dirs[role] for role in ("config", "rules", "secrets", "data"))
 
 API_TOKEN_VOLUME = "api-token"
-API_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"  # where service discovery looks
+API_TOKEN_DIR = SERVICE_ACCOUNT_DIR  # where service discovery looks
 
 
 def _api_token_volume() -> k8s.core.v1.VolumeArgs:

@@ -94,6 +94,8 @@ BLACKBOX_EXPORTER = Server("blackbox-exporter", 9115, "http", dirs={"config": "/
 HTTPS_PORT = 443  # PagerDuty, Slack, SNS, S3, webhooks, remote_write
 KUBELET_PORT = 10250  # kubelets and cAdvisor, on the nodes' own addresses
 API_SERVER_PORTS = (443, 6443)
+# Where a pod finds its service-account token and the cluster CA (Kubernetes discovery looks there).
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DNS_PORT = 53
 
 # The workload label of every report and backup job (CronJobs: no port, nothing reaches them).

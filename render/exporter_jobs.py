@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from model import endpoints
-
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+from model.endpoints import SERVICE_ACCOUNT_DIR
+from model.settings.cluster_exporters import CLUSTER_CA_FILE
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class ExporterService:
     port_name: str
     scheme: Literal["http", "https"] = "http"
     namespace: str | None = None  # None: look in every namespace
+    tls_server_name: str | None = None  # https: verify the certificate for this name (None: unverified)
+    tls_ca_file: str | None = None  # the CA that verification trusts (None: the cluster CA)
 
     def __post_init__(self):
         if self.scheme not in ("http", "https"):
@@ -55,7 +57,8 @@ def service_of(group, own_namespace: str, own: ExporterService) -> ExporterServi
     the settings group describes (kubeStateMetrics*, nodeExporter*)."""
     if group.deploy:
         return ExporterService(own.name, own.port_name, own.scheme, own_namespace)
-    return ExporterService(group.service_name, group.port_name, group.scheme, group.namespace)
+    return ExporterService(group.service_name, group.port_name, group.scheme, group.namespace,
+                           getattr(group, "tls_server_name", None), getattr(group, "tls_ca_file", None))
 
 
 def _discovery(service: ExporterService, job_name: str) -> dict:
@@ -66,8 +69,11 @@ def _discovery(service: ExporterService, job_name: str) -> dict:
     if service.scheme == "https":
         # kube-rbac-proxy in front of the exporter: it authorises Prometheus' service-account token
         # (RBAC: get on the /metrics non-resource URL). Its serving certificate is self-signed
-        # unless the cluster issues one, hence no verification of the name.
-        job["tls_config"] = {"ca_file": f"{SERVICE_ACCOUNT_DIR}/ca.crt", "insecure_skip_verify": True}
+        # unless the cluster issues one: verified only when the settings name it (the targets are
+        # pod IPs, which no certificate names), else accepted unverified.
+        ca_file = service.tls_ca_file or CLUSTER_CA_FILE
+        job["tls_config"] = ({"ca_file": ca_file, "server_name": service.tls_server_name, "insecure_skip_verify": False}
+                             if service.tls_server_name else {"ca_file": ca_file, "insecure_skip_verify": True})
         job["authorization"] = {"credentials_file": f"{SERVICE_ACCOUNT_DIR}/token"}
     return job
 

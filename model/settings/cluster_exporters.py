@@ -12,9 +12,12 @@ from typing import Literal, Optional
 
 from pydantic import model_validator
 
-from model.settings.types import DnsLabel, Group, Image, Quantity
+from model.endpoints import SERVICE_ACCOUNT_DIR
+from model.settings.types import AbsolutePath, DnsLabel, DnsName, Group, Image, Quantity
 
-_FIND_FIELDS = ("namespace", "service_name", "port_name", "scheme")
+_FIND_FIELDS = ("namespace", "service_name", "port_name", "scheme", "tls_server_name", "tls_ca_file")
+# The cluster CA as Prometheus' service-account mount holds it (components/prometheus.py).
+CLUSTER_CA_FILE = f"{SERVICE_ACCOUNT_DIR}/ca.crt"
 
 
 class _ClusterExporter(Group):
@@ -44,6 +47,10 @@ class KubeStateMetricsSettings(_ClusterExporter):
     """Port name of an existing kube-state-metrics Service: http-metrics (upstream manifests), http (community chart), https-main (kube-prometheus)."""
     scheme: Literal["http", "https"] = "http"
     """Scheme of that port (https: kube-prometheus' kube-rbac-proxy, with Prometheus' service-account token)."""
+    tls_server_name: Optional[DnsName] = None
+    """With https: the name its serving certificate is issued for (e.g. kube-state-metrics.monitoring.svc); set, the certificate is verified against kubeStateMetricsTlsCaFile; unset, it is accepted unverified (kube-prometheus' kube-rbac-proxy signs its own)."""
+    tls_ca_file: AbsolutePath = CLUSTER_CA_FILE
+    """With kubeStateMetricsTlsServerName: the CA that issued that certificate, as a path in the Prometheus container (default: the cluster CA, which signs certificates issued through the Kubernetes CSR API)."""
     cpu_request: Quantity = "50m"
     """CPU request."""
     cpu_limit: Quantity = "500m"
@@ -55,7 +62,12 @@ class KubeStateMetricsSettings(_ClusterExporter):
 
     @model_validator(mode="after")
     def _find_fields(self):
-        return self._check_find_fields("kubeStateMetrics")
+        self._check_find_fields("kubeStateMetrics")
+        if self.tls_server_name and self.scheme != "https":
+            raise ValueError("kubeStateMetricsTlsServerName: only with kubeStateMetricsScheme: https (there is no certificate to verify over http)")
+        if "tls_ca_file" in self.model_fields_set and self.tls_ca_file != CLUSTER_CA_FILE and not self.tls_server_name:
+            raise ValueError("kubeStateMetricsTlsCaFile: only with kubeStateMetricsTlsServerName, the name the certificate is verified for")
+        return self
 
 
 class NodeExporterSettings(_ClusterExporter):

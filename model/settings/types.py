@@ -149,6 +149,7 @@ ByteSize = Annotated[str, AfterValidator(_fullmatch(_BYTES, "a Prometheus byte s
 Email = Annotated[str, AfterValidator(_fullmatch(_EMAIL, "an email address such as sre@example.com"))]
 Url = Annotated[str, AfterValidator(_url)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+AbsolutePath = Annotated[str, AfterValidator(_fullmatch(re.compile(r"/[A-Za-z0-9._/-]+"), "an absolute path such as /etc/prometheus/ca.crt"))]
 User = Annotated[str, AfterValidator(_fullmatch(_USER, "a user name (letters, digits, '.', '_', '@', '+', '-')")),
                  AfterValidator(_no_token)]
 Login = Annotated[str, AfterValidator(_fullmatch(_LOGIN, "a login name (lowercase letters, digits, '.', '_', '-'; "
