@@ -38,7 +38,14 @@ class Rendered:
         return timescale.parse_duration(running["global"]["evaluation_interval"])
 
     def for_(self, alertname: str) -> float:
-        return self.stack.scaled(self.rules[alertname][1].get("for", "0s"))
+        """The `for` the local Prometheus runs: scaled, and never fewer scrapes than in production
+        (timescale.scale_for)."""
+        for path in self.stack.rules_dir.glob("*.yml"):
+            for group in yaml.safe_load(path.read_text())["groups"]:
+                for rule in group["rules"]:
+                    if rule.get("alert") == alertname:
+                        return timescale.parse_duration(rule.get("for", "0s"))
+        raise KeyError(f"{alertname}: not in the running rule files")
 
     def route(self, receiver: str) -> dict:
         """The timings a receiver's route has, with what it inherits from its parents."""

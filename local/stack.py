@@ -74,8 +74,12 @@ class Ports:
 
 
 class LocalStack:
-    def __init__(self, time_scale: float = 10.0, log=None, intervals: str | None = None, exporter_image: bool = False):
+    def __init__(self, time_scale: float = 10.0, log=None, intervals: str | None = None, exporter_image: bool = False,
+                 record_events: bool = False):
         self.exporter_from_image = exporter_image  # run the exporter from its built image (make images)
+        # Each Alertmanager peer writes its event log (alert received and grouped, every notification
+        # with the notification log's reason for it) to events_path(i): a diagnostic, not routing.
+        self.record_events = record_events
         self.time_scale = float(time_scale)
         # scrape and evaluation intervals instead of the (scaled) rendered ones, e.g. "1s" (benchmarks)
         self.intervals = intervals
@@ -332,12 +336,21 @@ class LocalStack:
         self.wait_for_alertmanager_cluster()
         self.log(f"alertmanager cluster of {ALERTMANAGER_PEERS} ready")
 
+    def events_path(self, index: int) -> Path:
+        return self.run_dir / f"alertmanager-{index}" / "events.jsonl"
+
     def _alertmanager(self, index: int, config_text: str, cluster: list[str], env: dict) -> AlertmanagerServer:
+        events = ()
+        if self.record_events:
+            config = yaml.safe_load(config_text)
+            config["event_recorder"] = {"file_outputs": [{"name": "drill", "path": str(self.events_path(index))}]}
+            config_text = dump_yaml(config)
+            events = ("--enable-feature=event-recorder",)
         return AlertmanagerServer(
             config=config_text, port=self.ports.alertmanager[index], cluster_port=self.ports.alertmanager_cluster[index],
             peers=tuple(p for i, p in enumerate(cluster) if i != index), env=env,
             work_dir=self.run_dir / f"alertmanager-{index}",
-            extra_args=("--log.level=warn", f"--web.external-url=http://127.0.0.1:{self.ports.alertmanager[index]}"))
+            extra_args=("--log.level=warn", *events, f"--web.external-url=http://127.0.0.1:{self.ports.alertmanager[index]}"))
 
     def wait_for_alertmanager_cluster(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -415,9 +428,6 @@ class LocalStack:
         rules_dir = self.run_dir / "prometheus-rules"
         rules_dir.mkdir()
         local_jobs = set(self.local_targets())
-        rule_files = {path.name: dump_yaml(timescale.scale_rule_file(
-                          localize.localize_rule_file(yaml.safe_load(path.read_text()), local_jobs), self.time_scale))
-                      for path in sorted((source / "rules").glob("*.yml"))}
         self.ports.prometheus = free_port()  # picked now, not at start (see the Alertmanagers)
         config = localize.localize_prometheus_config(self.prometheus_config, self.local_targets(),
                                                      [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir,
@@ -425,6 +435,10 @@ class LocalStack:
         config = timescale.scale_prometheus_config(config, self.time_scale)
         if self.intervals:
             config = timescale.override_intervals(config, self.intervals)
+        scrape = tuple(timescale.parse_duration(c["global"]["scrape_interval"]) for c in (self.prometheus_config, config))
+        rule_files = {path.name: dump_yaml(timescale.scale_rule_file(
+                          localize.localize_rule_file(yaml.safe_load(path.read_text()), local_jobs), self.time_scale, scrape))
+                      for path in sorted((source / "rules").glob("*.yml"))}
         self.prometheus = PrometheusServer(
             config=dump_yaml(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
             work_dir=self.run_dir / "prometheus",
@@ -433,6 +447,7 @@ class LocalStack:
                         f"--rules.alert.resend-delay={self.resend_delay}",
                         f"--web.external-url=http://127.0.0.1:{self.ports.prometheus}"))
         self.prometheus.start()
+        self.rules_dir = rules_dir
         # Rules go in once every local target has been scraped: Prometheus discovers targets up to
         # 5s after start (fixed, not scaled), longer than a scaled `for`, and absent() would page.
         self.wait_for_targets_up()

@@ -107,16 +107,36 @@ def override_intervals(config: dict, interval: str) -> dict:
     return config
 
 
-def scale_rule_file(rules: dict, factor: float) -> dict:
+# A `for` of two or more scrape intervals means one failed scrape never fires the alert. The scrape
+# floor above stretches local scrapes more than the time scale shrinks a `for` (at factor 20 a 15s
+# scrape takes 2.5s, a `for: 30s` 1.5s): the alert would fire on a single slow scrape of a busy
+# machine. So a scaled `for` keeps as many local scrape intervals as it spans in production, up to this.
+MIN_SCRAPES_IN_FOR = 2
+
+
+def scale_for(seconds: float, factor: float, scrape: tuple[float, float] | None = None) -> float:
+    """`seconds` of `for` divided by `factor`, but spanning at least as many local scrape intervals as
+    production ones, up to MIN_SCRAPES_IN_FOR; scrape = (production interval, local interval)."""
+    scaled = seconds / factor
+    if scrape is not None:
+        production, local = scrape
+        scaled = max(scaled, min(seconds / production, MIN_SCRAPES_IN_FOR) * local)
+    return scaled
+
+
+def scale_rule_file(rules: dict, factor: float, scrape: tuple[float, float] | None = None) -> dict:
+    """Durations divided by `factor`; with `scrape` (production and local scrape interval, seconds),
+    each `for` also keeps its scrapes (scale_for)."""
     rules = copy.deepcopy(rules)
     for group in rules.get("groups", []):
         if "interval" in group:
             group["interval"] = scale_duration(group["interval"], factor)
         for rule in group.get("rules", []):
             rule["expr"] = scale_promql(str(rule["expr"]), factor)
-            for key in ("for", "keep_firing_for"):
-                if key in rule:
-                    rule[key] = scale_duration(rule[key], factor)
+            if "for" in rule and factor != 1 and parse_duration(rule["for"]) > 0:
+                rule["for"] = format_duration(scale_for(parse_duration(rule["for"]), factor, scrape))
+            if "keep_firing_for" in rule:
+                rule["keep_firing_for"] = scale_duration(rule["keep_firing_for"], factor)
     return rules
 
 

@@ -40,7 +40,7 @@ _results: list[DrillResult] = []
 
 @pytest.fixture(scope="session")
 def stack():
-    with LocalStack(time_scale=DRILL_TIME_SCALE) as running:
+    with LocalStack(time_scale=DRILL_TIME_SCALE, record_events=True) as running:
         Observer(running).wait_healthy(timeout=120)
         yield running
 

@@ -36,6 +36,21 @@ def test_rule_files_unchanged_at_scale_one_and_for_scaled(production):
     assert down["for"] == "1500ms"
 
 
+def test_a_scaled_for_keeps_its_scrapes_under_the_scrape_floor(production):
+    """15s scrapes run every 2.5s at factor 20 (the floor): `for: 30s` (two production scrapes) lasts
+    two local scrapes, not 1.5s, so one slow scrape cannot fire PaymentServiceDown; a `for` that
+    spans more scrapes than that is scaled as it is."""
+    assert timescale.scale_for(30, 20, (15, 2.5)) == 5.0
+    assert timescale.scale_for(300, 20, (15, 2.5)) == 15.0
+    assert timescale.scale_for(10, 20, (15, 2.5)) == pytest.approx(10 / 15 * 2.5)
+    assert timescale.scale_for(30, 20) == 1.5
+    payment = yaml.safe_load(render_rule_files(production)["payment.yml"])
+    scaled = timescale.scale_rule_file(payment, 20, (15, 2.5))
+    by_name = {r["alert"]: r for g in scaled["groups"] for r in g["rules"] if "alert" in r}
+    assert by_name["PaymentServiceDown"]["for"] == "5s"
+    assert all(rule.get("for") != "1ms" for rule in by_name.values())  # a `for: 0s` stays 0s
+
+
 def test_escalation_delay_scales(production):
     config = yaml.safe_load(render_alertmanager_files(production)["alertmanager.yml"])
     scaled = timescale.scale_alertmanager_config(config, 20)
