@@ -8,7 +8,9 @@ import time
 
 import pytest
 
+from local.am_events import alertmanager_events, describe
 from local.observe import first
+from local.prometheus_history import changes
 from local.stack import ALERTMANAGER_PEERS
 from local.tests.conftest import DELIVERY_SLACK
 from testsupport.alertmanager import PEER_TIMEOUT_SECONDS
@@ -62,6 +64,7 @@ def test_payment_service_down_pages_and_recovery_resolves(stack, observer, rende
     assert pagerduty.target == stack.credentials["pagerduty-routing-key"]  # read from its secret file
     assert pagerduty.raw["body"]["payload"]["severity"] == "critical"
 
+    observer.mark()  # the resolved notification of an earlier drill's incident may still be on its way
     started = time.time()
     observer.service_faults("payment", down=False)
     bound = rendered.scrape + rendered.evaluation("PaymentServiceDown") + rendered.route("oncall-critical")["group_interval"]
@@ -69,6 +72,45 @@ def test_payment_service_down_pages_and_recovery_resolves(stack, observer, rende
                         ("slack", "PaymentServiceDown", "resolved", "#critical-alerts"))
     result = record("payment down", "recovery: resolved on PagerDuty + Slack", max(n.time for n in resolved) - started, bound)
     assert result.within, result
+
+
+def _story(stack, started: float, alertname: str, job: str) -> str:
+    """Each side of an incident in seconds after `started`: the target's `up` and the alert's state in
+    Prometheus, then each Alertmanager peer's events (what arrived, what was sent and why)."""
+    since = started - 60
+    up = changes(stack, 'up{job="%s"}' % job, since, started)
+    up += "\n" + changes(stack, 'scrape_duration_seconds{job="%s"} > 1' % job, since, started)
+    alerts = changes(stack, 'ALERTS{alertname="%s"}' % alertname, since, started)
+    events = describe(alertmanager_events(stack, alertname, since), started)
+    return f"\nPrometheus (s after the fault):\n{up}\n{alerts}\nAlertmanager events (s after the fault):\n{events}"
+
+
+def _paged(observer, stack, started: float, timeout: float, alertname: str) -> tuple:
+    """PagerDuty and Slack #critical-alerts firing for `alertname`, or an error telling each side."""
+    try:
+        return arrivals(observer, timeout, ("pagerduty", alertname, "firing"), ("slack", alertname, "firing", "#critical-alerts"))
+    except TimeoutError as error:
+        raise AssertionError(f"{error}{_story(stack, started, alertname, 'waqiti-payment-service')}") from None
+
+
+def test_recurring_payment_outage_pages_every_time_within_the_first_incidents_bound(stack, observer, rendered, record):
+    """The outage comes back at once after its resolved notification, within Prometheus's 15 minutes
+    of resolved-alert retention (which keeps re-sending the resolved alert): PagerDuty and Slack page
+    the recurrence within scrape + `for` + evaluation + group_wait, as the first incident."""
+    bound = rendered.detection_bound("PaymentServiceDown", "oncall-critical")
+    resolved_bound = rendered.scrape + rendered.evaluation("PaymentServiceDown") + rendered.route("oncall-critical")["group_interval"]
+    for incident in ("first incident", "recurrence"):
+        observer.mark()
+        started = time.time()
+        observer.service_faults("payment", down=True)
+        pagerduty, slack = _paged(observer, stack, started, bound + 15, "PaymentServiceDown")
+        result = record("payment down, then again", f"{incident}: PagerDuty + Slack #critical-alerts",
+                        max(pagerduty.time, slack.time) - started, bound)
+        assert result.within, f"{result}{_story(stack, started, 'PaymentServiceDown', 'waqiti-payment-service')}"
+        observer.mark()
+        observer.service_faults("payment", down=False)
+        arrivals(observer, resolved_bound + 15, ("pagerduty", "PaymentServiceDown", "resolved"),
+                 ("slack", "PaymentServiceDown", "resolved", "#critical-alerts"))
 
 
 def _sender_position_zero(stack) -> int:
