@@ -26,6 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.load import LoadAverage  # noqa: E402
 from bench.results import replace_section  # noqa: E402
 from local.observe import Observer, first  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
@@ -94,22 +95,24 @@ def main() -> int:
                  "group_wait": rendered.route(RECEIVER)["group_wait"]}
         recovery = rendered.scrape + rendered.evaluation(ALERT) + rendered.route(RECEIVER)["group_interval"] + 30
         drills = []
-        for i in range(args.drills):
-            gap = 0.0 if i == 0 else GAPS[(i - 1) % len(GAPS)]
-            time.sleep(gap)
-            drills.append({**drill(observer, bound, recovery), "kind": "first" if i == 0 else f"recurrence, {gap:g}s after resolved"})
-            print(f"drill {i + 1}/{args.drills} ({drills[-1]['kind']}): {drills[-1]['latency']:.2f}s (bound {bound:.2f}s) "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(drills[-1]["sides"].items(), key=lambda kv: kv[1])),
-                  file=sys.stderr, flush=True)
+        with LoadAverage() as load:
+            for i in range(args.drills):
+                gap = 0.0 if i == 0 else GAPS[(i - 1) % len(GAPS)]
+                time.sleep(gap)
+                drills.append({**drill(observer, bound, recovery), "kind": "first" if i == 0 else f"recurrence, {gap:g}s after resolved"})
+                print(f"drill {i + 1}/{args.drills} ({drills[-1]['kind']}): {drills[-1]['latency']:.2f}s (bound {bound:.2f}s) "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in sorted(drills[-1]["sides"].items(), key=lambda kv: kv[1])),
+                      file=sys.stderr, flush=True)
         stack.check_processes()
 
-    print(section(drills, bound, parts))
+    text = section(drills, bound, parts, load.text())
+    print(text)
     if args.write:
-        replace_section(REPO / "bench" / "RESULTS.md", "## Detection latency", section(drills, bound, parts))
+        replace_section(REPO / "bench" / "RESULTS.md", "## Detection latency", text)
     return 0
 
 
-def section(drills: list[dict], bound: float, parts: dict) -> str:
+def section(drills: list[dict], bound: float, parts: dict, load: str) -> str:
     latencies = [d["latency"] for d in drills]
     recurrences = [d["latency"] for d in drills[1:]]
     limit = bound + DELIVERY_SLACK
@@ -123,7 +126,8 @@ def section(drills: list[dict], bound: float, parts: dict) -> str:
         "row (both payment pods stop answering), each timed from the fault to the later of the PagerDuty and Slack "
         "`#critical-alerts` notifications at the sinks. Drill 1 is a first incident; every later drill is a recurrence of "
         "the same alert within Prometheus's 15 minutes of resolved-alert retention, alternately at once and 31 s after "
-        "the resolved page (after Alertmanager's 30 s group maintenance).",
+        f"the resolved page (after Alertmanager's 30 s group maintenance). Machine load during the drills (shared with "
+        f"other work): {load}.",
         "",
         "Bound (the drills' `Rendered.detection_bound`, no resend term): "
         + " + ".join(f"{name} {value:g}s" for name, value in parts.items()) + f" = **{bound:g} s**, "

@@ -13,6 +13,7 @@ Prints a Markdown section; `--write` replaces `## Rule evaluation` in bench/RESU
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import datetime as dt
 import os
 import platform
@@ -28,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.load import LoadAverage  # noqa: E402
 from bench.results import replace_section  # noqa: E402
 from bench.synthetic_fleet import FleetServer, SERVICES, PODS  # noqa: E402
 from bench.synthetic_fleet import history_openmetrics  # noqa: E402
@@ -128,7 +130,8 @@ def main() -> int:
                                           work_dir=work / "prometheus", extra_args=("--log.level=warn",))
             try:
                 prometheus.start(timeout=180)  # loads a few hundred backfilled 2h blocks first
-                worst = sample(prometheus.url, args.minutes)
+                with LoadAverage() as load:
+                    worst = sample(prometheus.url, args.minutes)
                 head_series = own_metric(prometheus.url, "prometheus_tsdb_head_series")  # it does not scrape itself
                 fleet_series = fleet.series
                 scrape_seconds = value(prometheus.url, 'max(scrape_duration_seconds{job="synthetic-fleet"})')
@@ -141,12 +144,14 @@ def main() -> int:
     rows = sorted(worst.items(), key=lambda kv: -kv[1]["last_duration"] / kv[1]["interval"])
     top_share = max(m["last_duration"] / m["interval"] for _, m in rows)
     failures = sum(m["failures"] for _, m in rows)
+    counts = Counter(m["interval"] for _, m in rows)
+    intervals = ", ".join(f"{n} at {i:g}s" for i, n in sorted(counts.items()))
     lines = [
         "## Rule evaluation",
         "",
         f"Measured {dt.date.today()} by `bench/bench_rule_evaluation.py` on this machine: {os.cpu_count()} cores, "
         f"Linux {platform.release()}, Prometheus {project_of('prometheus').version}. The rendered production rule files "
-        f"({len(rows)} groups, production intervals: 15s, two groups 1m) against `bench/synthetic_fleet.py`: "
+        f"({len(rows)} groups at their production intervals: {intervals}) against `bench/synthetic_fleet.py`: "
         f"{len(SERVICES)} services x {PODS} pods of Micrometer `http_server_requests_seconds` histograms "
         f"(12 buckets incl. 0.2/0.5, 2-4 uris, 4 statuses) and the business metrics, scraped every 15s "
         f"(one target per service, `honor_labels` for the job/service/pod labels relabelling gives in production). "
@@ -158,7 +163,7 @@ def main() -> int:
         "",
         f"Series: {head_series:,.0f} in the head, {fleet_series:,.0f} exposed by the fleet, of which "
         f"{histogram_series:,.0f} `http_server_requests_seconds_*`; slowest target scrape {scrape_seconds * 1000:.0f} ms. "
-        f"Rule evaluation failures: {failures:.0f}.",
+        f"Rule evaluation failures: {failures:.0f}. Machine load while sampling (shared with other work): {load.text()}.",
         "",
         "| group | interval | evaluations | max duration | share of interval | target |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
