@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components.network_policies import node_exporter_rule
 from components.shape import ComponentArgs
 from model.endpoints import NODE_EXPORTER, PROMETHEUS
 from model.settings import NodeExporterSettings
@@ -113,18 +114,14 @@ class NodeExporter(pulumi.ComponentResource):
     def _policies(self, namespace: str, monitoring_namespace: str, child: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
         # One policy over every pod of the namespace: in from Prometheus on the metrics port, nothing
         # out, everything else denied.
-        prometheus = k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": monitoring_namespace}),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(PROMETHEUS.name)),
-        )
+        rule = node_exporter_rule(monitoring_namespace)
         policy = k8s.networking.v1.NetworkPolicy(
             f"allow-{NAME}",
             metadata=kube.metadata(f"allow-{NAME}", COMPONENT, namespace, label_name=NAME),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Ingress", "Egress"],
-                ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[prometheus], ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=NODE_EXPORTER.port, protocol="TCP")])],
+                ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer.args() for peer in rule.peers], ports=rule.port_args())],
                 egress=[],
             ),
             opts=child,

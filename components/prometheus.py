@@ -111,8 +111,11 @@ class Prometheus(pulumi.ComponentResource):
                 f"--web.listen-address=:{WEB_PORT}",
                 f"--web.external-url=https://{settings.host}/",
                 "--web.route-prefix=/",
-                # /-/reload for the config reloader and the admin API for snapshots: both reachable
-                # only inside the namespace (the ingress blackholes /-/ and /api/v1/admin/).
+                # /-/reload for the config reloader and the admin API for the backup's snapshots. The
+                # ingress blackholes /-/ and /api/v1/admin/; inside the cluster the admin API shares
+                # this port with queries, so every peer the NetworkPolicy lets in on it can call it
+                # (components/network_policies.py: the ingress controller's namespace, Grafana, the
+                # other replica, the report jobs, the Prometheus backup).
                 "--web.enable-lifecycle",
                 "--web.enable-admin-api",
             ],

@@ -1,7 +1,9 @@
 """SLA reports and backups: the reporter image (reporter/) run as CronJobs, one per report and backup.
 
-Every job's pods carry the workload label `sla-reporter`: one NetworkPolicy and one service account
-for all of them. The environment is the reporter's interface (reporter/README.md); secrets are files
+The jobs share one service account (`sla-reporter`, no API token) but each job's pods carry their
+own workload label (model/endpoints.py), so each has its own NetworkPolicy: a report reaches
+Prometheus's query API, the mail relay and S3; only the Prometheus backup reaches Prometheus for a
+snapshot, only the Alertmanager backup reads silences, only the Grafana backup reaches Grafana. The environment is the reporter's interface (reporter/README.md); secrets are files
 from one Secret, each job mounting only the keys it reads. The report jobs read the stack's SLO
 targets and paging rota from a ConfigMap rendered from configs/slo.yml and the rules
 (render/report_targets.py), not a copy baked into the image. S3 credentials come from the pod's IAM
@@ -18,7 +20,16 @@ import pulumi_kubernetes as k8s
 from components import k8s as kube
 from components.network_policies import smtp_port
 from components.shape import ComponentArgs
-from model.endpoints import ALERTMANAGER, GRAFANA, PROMETHEUS, SLA_REPORTER
+from model.endpoints import (
+    ALERTMANAGER,
+    ALERTMANAGER_BACKUP,
+    GRAFANA,
+    GRAFANA_BACKUP,
+    PROMETHEUS,
+    PROMETHEUS_BACKUP,
+    SLA_REPORTER,
+    SLA_REPORTS,
+)
 from model.settings import Settings
 from render.content import ReportingContent
 from render.report_targets import FILE as TARGETS_FILE
@@ -101,7 +112,7 @@ def jobs(settings: Settings) -> list[Job]:
     schedules = {"daily": reporting.daily_schedule, "weekly": reporting.weekly_schedule, "monthly": reporting.monthly_schedule}
     result = [
         Job(
-            name=f"sla-report-{kind}",
+            name=SLA_REPORTS[kind],
             args=("report", kind),
             schedule=schedules[kind],
             # A report a few hours late is still that morning's report; a skipped monthly one waits a month.
@@ -111,7 +122,7 @@ def jobs(settings: Settings) -> list[Job]:
             secret_files=(SMTP_PASSWORD,),
             needs_targets=True,
         )
-        for kind in ("daily", "weekly", "monthly")
+        for kind in SLA_REPORTS
     ]
     backup_env = (
         ("BACKUP_S3_BUCKET", reporting.backup_bucket),
@@ -120,7 +131,7 @@ def jobs(settings: Settings) -> list[Job]:
     )
     result.append(
         Job(
-            name="backup-prometheus",
+            name=PROMETHEUS_BACKUP,
             args=("backup", "prometheus"),
             schedule=reporting.prometheus_backup_schedule,
             starting_deadline=HOUR,
@@ -132,7 +143,7 @@ def jobs(settings: Settings) -> list[Job]:
     if reporting.grafana_backup_enabled:
         result.append(
             Job(
-                name="backup-grafana",
+                name=GRAFANA_BACKUP,
                 args=("backup", "grafana"),
                 schedule=reporting.grafana_backup_schedule,
                 starting_deadline=HOUR,
@@ -143,7 +154,7 @@ def jobs(settings: Settings) -> list[Job]:
         )
     result.append(
         Job(
-            name="backup-alertmanager",
+            name=ALERTMANAGER_BACKUP,
             args=("backup", "alertmanager"),
             schedule=reporting.alertmanager_backup_schedule,
             starting_deadline=HOUR // 2,
@@ -234,7 +245,7 @@ class SlaReporting(pulumi.ComponentResource):
         )
         return k8s.batch.v1.CronJob(
             job.name,
-            metadata=kube.metadata(job.name, COMPONENT, namespace, label_name=NAME, annotations=kube.skip_checks(**kube.unless_digest_pinned(reporting.image))),
+            metadata=kube.metadata(job.name, COMPONENT, namespace, annotations=kube.skip_checks(**kube.unless_digest_pinned(reporting.image))),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=job.schedule,
                 time_zone=reporting.timezone,
@@ -243,12 +254,13 @@ class SlaReporting(pulumi.ComponentResource):
                 successful_jobs_history_limit=3,
                 failed_jobs_history_limit=3,  # kept for their logs
                 job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                    metadata=kube.pod_metadata(NAME, COMPONENT),
+                    metadata=kube.pod_metadata(job.name, COMPONENT),
                     spec=k8s.batch.v1.JobSpecArgs(
                         backoff_limit=2,
                         active_deadline_seconds=job.active_deadline,
+                        # The job's own workload label: its own NetworkPolicy selects it.
                         template=kube.pod_template(
-                            NAME,
+                            job.name,
                             COMPONENT,
                             [container],
                             volumes,

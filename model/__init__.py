@@ -6,6 +6,7 @@
 - schedule   validators of cron schedules, timezones and recipients (shared with the reporter image)
 - urls       public URLs, the runbook URL
 - yamltext   the one YAML writer of every generated file
+- hosts      where a host of the settings lives (Service namespace, IP), for the NetworkPolicies
 
 Importing this package imports nothing heavy: each module is imported by name.
 """

@@ -98,5 +98,11 @@ API_SERVER_PORTS = (443, 6443)
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DNS_PORT = 53
 
-# The workload label of every report and backup job (CronJobs: no port, nothing reaches them).
+# The report and backup CronJobs run one image under one service account, `sla-reporter`; each job's
+# pods carry their own workload label, so each job has its own NetworkPolicy (no port: nothing
+# reaches them, and each reaches only what it reads).
 SLA_REPORTER = "sla-reporter"
+SLA_REPORTS = {kind: f"sla-report-{kind}" for kind in ("daily", "weekly", "monthly")}
+PROMETHEUS_BACKUP = "backup-prometheus"
+GRAFANA_BACKUP = "backup-grafana"
+ALERTMANAGER_BACKUP = "backup-alertmanager"

@@ -43,10 +43,14 @@ MESH_OWNER = "istio-mesh"
 MESH_METRICS_DROP = {"source_labels": ["__name__"], "action": "drop", "regex": "(istio|envoy)_.*"}
 
 
+def application_services() -> dict:
+    return yaml.safe_load((CONFIGS / "application-services.yml").read_text())
+
+
 def application_jobs() -> list[dict]:
     """The scrape jobs of the Waqiti services, one per line of application-services.yml."""
-    spec = yaml.safe_load((CONFIGS / "application-services.yml").read_text())
-    template = dump_yaml(spec["job_template"])
+    spec = application_services()
+    template = dump_yaml(spec["job_template"]).replace("{metrics_port_names}", "|".join(spec["metrics_port_names"]))
     jobs = []
     for service in spec["services"]:
         rendered = template

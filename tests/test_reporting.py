@@ -26,6 +26,10 @@ def pod_spec(cron_job: dict) -> dict:
     return cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
 
+def pod_labels(cron_job: dict) -> dict[str, str]:
+    return cron_job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+
+
 def env_of(cron_job: dict) -> dict[str, str]:
     (container,) = pod_spec(cron_job)["containers"]
     assert all("valueFrom" not in e for e in container["env"]), "every value is a literal; secrets are files"
@@ -70,7 +74,10 @@ def test_the_cron_jobs_run_on_the_stack_schedules_in_its_timezone(runs, stack):
         assert spec["concurrencyPolicy"] == "Forbid", name
         assert spec["startingDeadlineSeconds"] > 0 and spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] > 0, name
         assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (3, 3), name
-        assert job["metadata"]["labels"]["app.kubernetes.io/name"] == "sla-reporter", name
+        # Each job its own workload label, on the CronJob and on its pods: its own NetworkPolicy.
+        assert job["metadata"]["labels"]["app.kubernetes.io/name"] == name
+        assert pod_labels(job)["app.kubernetes.io/name"] == name == job["spec"]["jobTemplate"]["metadata"]["labels"]["app.kubernetes.io/name"]
+        assert pod_spec(job)["serviceAccountName"] == "sla-reporter"
     assert ("backup-grafana" in jobs) == (stack != "dev")
 
 
@@ -211,33 +218,46 @@ def test_s3_credentials_come_from_the_service_account_role(runs, stack):
     assert (role is None) == (stack == "dev")
 
 
+def _egress_of(policy: dict) -> set[tuple[str, frozenset]]:
+    def target(peer):
+        labels = peer.get("podSelector", {}).get("matchLabels", {})
+        name = labels.get("app.kubernetes.io/name")
+        return labels.get("statefulset.kubernetes.io/pod-name", name) if name else peer["ipBlock"]["cidr"]
+
+    return {(target(peer), frozenset(p["port"] for p in rule["ports"])) for rule in policy["egress"] for peer in rule["to"]}
+
+
+def _admitted(policies: dict, workload: str, port: int) -> set[str]:
+    """The report and backup jobs an ingress rule of this workload's policy lets in on this port."""
+    return {
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for rule in policies[f"allow-{workload}"]["ingress"] if port in {p["port"] for p in rule["ports"]}
+        for peer in rule["from"] if "podSelector" in peer and "namespaceSelector" not in peer
+    } & {*(f"sla-report-{kind}" for kind in REPORTS), *(f"backup-{source}" for source in BACKUPS)}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_network_policy_lets_the_jobs_reach_only_what_they_use(runs, stack):
+def test_each_job_has_its_own_policy_and_reaches_only_what_it_reads(runs, stack):
     policies = {r.inputs["metadata"]["name"]: r.manifest["spec"] for r in runs[stack].kubernetes("NetworkPolicy")}
-    policy = policies["allow-sla-reporter"]
-    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "sla-reporter"
-    assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"] and not policy.get("ingress")
-
-    def egress(rule):
-        (peer,) = rule["to"]
-        target = peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") or peer["ipBlock"]["cidr"]
-        return target, frozenset(p["port"] for p in rule["ports"])
-
+    jobs = cron_jobs(runs[stack])
+    assert "allow-sla-reporter" not in policies
+    for name in jobs:
+        policy = policies[f"allow-{name}"]
+        assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == name
+        assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"] and not policy.get("ingress")
+    relay = frozenset({587})
+    for kind in REPORTS:  # queries, S3, the mail relay: no Alertmanager, no Grafana
+        assert _egress_of(policies[f"allow-sla-report-{kind}"]) == {("prometheus", frozenset({9090})), ("0.0.0.0/0", frozenset({443})), ("0.0.0.0/0", relay)}
+    # the snapshot: prometheus-0 alone, the replica whose volume the job mounts
+    assert _egress_of(policies["allow-backup-prometheus"]) == {("prometheus-0", frozenset({9090})), ("0.0.0.0/0", frozenset({443}))}
+    assert _egress_of(policies["allow-backup-alertmanager"]) == {("alertmanager", frozenset({9093})), ("0.0.0.0/0", frozenset({443}))}
     grafana_backup = stack != "dev"
-    expected = {("prometheus", frozenset({9090})), ("alertmanager", frozenset({9093})), ("0.0.0.0/0", frozenset({443, 587}))}
     if grafana_backup:
-        expected.add(("grafana", frozenset({3000})))
-    assert {egress(rule) for rule in policy["egress"]} == expected
-
-    def admits_reporter(workload, port):
-        return any(
-            any(peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "sla-reporter" for peer in rule["from"])
-            and port in {p["port"] for p in rule["ports"]}
-            for rule in policies[f"allow-{workload}"]["ingress"]
-        )
-
-    assert admits_reporter("prometheus", 9090) and admits_reporter("alertmanager", 9093)
-    assert admits_reporter("grafana", 3000) == grafana_backup
+        assert _egress_of(policies["allow-backup-grafana"]) == {("grafana", frozenset({3000})), ("0.0.0.0/0", frozenset({443}))}
+    # and the other side: who of them each server lets in
+    assert _admitted(policies, "prometheus", 9090) == {"sla-report-daily", "sla-report-weekly", "sla-report-monthly", "backup-prometheus"}
+    assert _admitted(policies, "alertmanager", 9093) == {"backup-alertmanager"}
+    assert _admitted(policies, "grafana", 3000) == ({"backup-grafana"} if grafana_backup else set())
 
 
 def test_reporting_disabled_creates_no_job_and_needs_no_grafana_token():
@@ -246,7 +266,7 @@ def test_reporting_disabled_creates_no_job_and_needs_no_grafana_token():
     run = run_program("production", overrides={"reportingEnabled": "false"}, secrets=secrets)
     assert run.kubernetes("CronJob") == []
     names = {r.inputs["metadata"]["name"] for r in run.kubernetes()}
-    assert not {"sla-reporter", "sla-reporter-secrets", "allow-sla-reporter"} & names
+    assert not {"sla-reporter", "sla-reporter-secrets", "allow-backup-prometheus", "allow-sla-report-daily"} & names
     assert not any(r.type == "waqiti:monitoring:SlaReporting" for r in run.resources)
 
 

@@ -46,13 +46,21 @@ def _type(annotation) -> str:
     return "string"
 
 
+def _item_type(annotation) -> str:
+    """The element type of a list field (list[Port] is integers, list[Cidr] strings)."""
+    while typing.get_origin(annotation) in (typing.Annotated, typing.Union):
+        annotation = [arg for arg in typing.get_args(annotation) if arg is not type(None)][0]
+    (item,) = typing.get_args(annotation) or (str,)
+    return _type(item)
+
+
 def config_schema() -> dict:
     schema = {}
     for key, path in config_keys().items():
         field = _field(path)
         entry = {"type": _type(field.annotation), "description": field.description or ""}
         if entry["type"] == "array":
-            entry["items"] = {"type": "string"}
+            entry["items"] = {"type": _item_type(field.annotation)}
         if not field.is_required():
             default = field.get_default(call_default_factory=True)
             # Pulumi needs a default for an optional key; "" means unset to the settings loader.

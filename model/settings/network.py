@@ -15,3 +15,7 @@ class NetworkSettings(Group):
     """Namespace of the cluster DNS (kube-dns pods)."""
     cluster_domain: DnsName = "cluster.local"
     """The cluster's DNS domain: the ingress controller's nginx resolves the login check by its full name (no search domains)."""
+    # A cluster Service name or an IP needs nothing here: the NetworkPolicy selects its namespace or
+    # address. A name outside the cluster (a managed database) can only be allowed by address.
+    database_cidrs: list[Cidr] = Field(default_factory=list)
+    """Address ranges of the databases and caches outside the cluster that Grafana and the exporter use (set when a database host is not a cluster Service name or an IP)."""

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
-from model.settings.types import ByteSize, DnsName, Duration, Group, Image, Quantity, Replicas, Url, User, duration_seconds
+from model.settings.types import ByteSize, DnsName, Duration, Group, Image, Port, Quantity, Replicas, Url, User, duration_seconds
 
 # Every job's scrape timeout (prometheus.yml's global); Prometheus refuses an interval shorter than it.
 SCRAPE_TIMEOUT = "10s"
@@ -45,6 +45,8 @@ class PrometheusSettings(Group):
     """Labels a series may carry before the scrape fails."""
     host: DnsName = "prometheus.waqiti.example.com"
     """Public host name of the Prometheus UI behind the ingress."""
+    opt_in_scrape_ports: Annotated[list[Port], Field(min_length=1, max_length=20)] = Field(default_factory=lambda: [8080, 15020])
+    """Ports that pods and Services opting in with prometheus.io/scrape may name in prometheus.io/port; Prometheus's NetworkPolicy lets it out to no others (15020: Istio's merged metrics)."""
     remote_write_url: Optional[Url] = None
     """Long-term store (Thanos receive, Mimir, Cortex) to remote_write to; unset = none."""
     remote_write_username: Optional[User] = None

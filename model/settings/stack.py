@@ -18,6 +18,7 @@ from model.settings.network import NetworkSettings
 from model.settings.prometheus import PrometheusSettings
 from model.settings.reporting import ReportingSettings
 from model.settings.smtp import SmtpSettings
+from model.hosts import host_of, place_of
 from model.settings.types import DnsLabel, DnsName, Group
 
 
@@ -58,4 +59,22 @@ class Settings(Group):
         if self.grafana.admin_user in self.ingress.users:
             key = "ingressBasicAuthUsers" if self.ingress.basic_auth_users else "ingressBasicAuthUser"
             raise ValueError(f"{key}: a login equals grafanaAdminUser; expected people's own logins, not Grafana's admin account")
+        return self
+
+    def database_hosts(self) -> dict[str, str]:
+        """Config key -> host of every database and cache the stack's pods connect to."""
+        hosts = {"exporterDatabaseHost": self.exporter.database_host}
+        if self.grafana.database_host:
+            hosts["grafanaDatabaseHost"] = self.grafana.database_host
+        if self.grafana.redis_address:
+            hosts["grafanaRedisAddress"] = host_of(self.grafana.redis_address)
+        return hosts
+
+    @model_validator(mode="after")
+    def _outside_databases_need_their_addresses(self):
+        # The egress policies allow a database by namespace or address, never "anywhere".
+        outside = [key for key, host in self.database_hosts().items() if place_of(host, self.namespace) is None]
+        if outside and not self.network.database_cidrs:
+            raise ValueError(f"{outside[0]}: a host outside the cluster (not <service>.<namespace>.svc, not an IP); "
+                             "NetworkPolicies select by address: set networkDatabaseCidrs to the range it resolves to")
         return self
