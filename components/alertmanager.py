@@ -161,5 +161,5 @@ class Alertmanager(pulumi.ComponentResource):
                 template=kube.pod_template(NAME, COMPONENT, [self._container(), reloader], self._volumes(), NAME, spread=True),
                 volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, placement.storage_class)],
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets, self.service_account]),
         )

@@ -53,7 +53,7 @@ class BlackboxExporter(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
                 template=kube.pod_template(NAME, COMPONENT, [container], [kube.config_map_volume("config", f"{NAME}-config", args.content.config)], NAME),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.service_account]),
         )
         self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(BLACKBOX_EXPORTER.port_name, BLACKBOX_EXPORTER.port)], child)
         self.register_outputs({})

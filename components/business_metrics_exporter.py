@@ -80,7 +80,7 @@ class BusinessMetricsExporter(pulumi.ComponentResource):
                     NAME,
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.secrets, self.service_account]),
         )
         # The scrape job `waqiti-business-metrics-exporter` finds this Service by name and port name.
         self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(EXPORTER.port_name, PORT)], child)

@@ -160,7 +160,7 @@ class Grafana(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
                 template=kube.pod_template(NAME, COMPONENT, [container], volumes, NAME, spread=True, annotations={"waqiti.io/config-digest": digest}),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.provisioning, self.secrets]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.provisioning, self.secrets, self.service_account]),
         )
 
     def _renderer(self, child: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
@@ -196,5 +196,5 @@ class Grafana(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(RENDERER)),
                 template=kube.pod_template(RENDERER, COMPONENT, [container], [kube.empty_dir("tmp", "1Gi")], NAME),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secrets, self.service_account]),
         )

@@ -78,7 +78,7 @@ class IngressAuth(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
                 template=kube.pod_template(NAME, COMPONENT, [container], volumes, NAME, spread=True, annotations={"waqiti.io/config-digest": digest}),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.service_account]),
         )
         self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(INGRESS_AUTH.port_name, INGRESS_AUTH.port)], child)
         self.disruption_budget = kube.pod_disruption_budget(NAME, COMPONENT, namespace, settings.auth_replicas, child)

@@ -76,7 +76,7 @@ class KubeStateMetrics(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
                 template=kube.pod_template(NAME, COMPONENT, [container], [], NAME, mount_token=True),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role_binding]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster_role_binding, self.service_account]),
         )
         # The scrape job kube-state-metrics finds this Service by app.kubernetes.io/name and port name.
         self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(KUBE_STATE_METRICS.port_name, port)], child)

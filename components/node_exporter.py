@@ -67,7 +67,7 @@ class NodeExporter(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=kube.selector(NAME)),
                 template=self._pod(settings),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.service_account]),
         )
         # Headless: its Endpoints are the node addresses, one per node, named by the pod's node.
         self.service = kube.service(NAME, COMPONENT, namespace, [kube.port(NODE_EXPORTER.port_name, NODE_EXPORTER.port)], child, headless=True)

@@ -62,6 +62,10 @@ class Prometheus(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("waqiti:monitoring:Prometheus", name, None, opts)
         self.args, self.namespace, child = args, args.placement.namespace, kube.child(self)
+        # A component's depends_on does not pass to its children: the StatefulSet waits itself for
+        # what the stack orders first (the rbac component's service account, the namespace).
+        after = (opts.depends_on if opts else None) or []
+        self._after = list(after) if isinstance(after, (list, tuple)) else [after]
         self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, self.namespace, args.content.config, child, label_name=NAME)
         self.rules = kube.config_map_of_files(f"{NAME}-rules", COMPONENT, self.namespace, args.content.rules, child, label_name=NAME)
         self.secrets = self._secrets(child)
@@ -166,5 +170,5 @@ class Prometheus(pulumi.ComponentResource):
                     when_deleted="Retain", when_scaled="Retain"
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.rules]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.rules, *self._after]),
         )
