@@ -17,7 +17,7 @@ IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
 deps: debian-packages venv checkov-venv pinned-tools
 
 # PostgreSQL 15, postgres_exporter, node_exporter, blackbox_exporter and nginx (the ingress's login
-# check) are the real tools the tests start on loopback. Installed only when one is missing (needs root or sudo).
+# check, Prometheus's gate) are the real tools the tests start on loopback. Installed only when one is missing (needs root or sudo).
 debian-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -7,8 +7,6 @@ the keys grafana.ini reads (render/grafana_provisioning.py).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Optional
 
 import pulumi
@@ -139,7 +137,7 @@ class Grafana(pulumi.ComponentResource):
         volumes, mounts = self._volumes()
         # grafana.ini and datasources are read at start only: their digest on the pod template rolls
         # the pods when they change. Dashboards are not in it: Grafana re-reads those files itself.
-        digest = hashlib.sha256(json.dumps([content.config, content.provisioning], sort_keys=True).encode()).hexdigest()[:16]
+        digest = kube.digest_of(content.config, content.provisioning)
         container = kube.container(
             "grafana",
             settings.image,

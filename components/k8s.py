@@ -6,6 +6,8 @@ of files and PodDisruptionBudgets are built here, so every component gets them t
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -108,6 +110,11 @@ PINNED_BY_TAG = (
     "an image is pinned to a release tag only (no digest could be resolved where the program is rendered);"
     " set tag@sha256:digest in its *Image setting and this skip goes away"
 )
+
+
+def digest_of(*contents) -> str:
+    """A short digest of files a server reads at start only: on the pod template, a change rolls the pods."""
+    return hashlib.sha256(json.dumps(list(contents), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def unless_digest_pinned(*images: str) -> dict[str, str]:

@@ -4,13 +4,12 @@ Each workload gets one policy that lists who may reach it and what it may reach.
 `flows()` is the whole picture, readable without the code around it; `flows_table()` prints it (the
 README's security section is that print-out for production).
 
-What L4 cannot separate: Prometheus serves its admin API (`/api/v1/admin/*`, snapshots and series
-deletion) on the same port as its query API, and Alertmanager its silence API on the same port as
-its alert API. So every peer allowed to Prometheus's port can call the admin API, and every peer
-allowed to Alertmanager's can create or expire silences: the peers on those rows are the whole list.
-The ingress refuses those paths from outside (components/ingress.py); inside, the report jobs no
-longer share a label with the backups, so they reach Prometheus's port but not Alertmanager or
-Grafana, and only the Prometheus backup reaches prometheus-0 for its snapshot.
+What L4 cannot separate, and how: Prometheus serves its admin API (`/api/v1/admin/*`, snapshots
+and series deletion) on the same port as queries. So Prometheus listens on its pod's loopback only,
+behind a gate (components/prometheus.py) that refuses the admin API on the web port and serves the
+snapshot alone on an admin port, which only the Prometheus backup may reach. Alertmanager serves its
+silence API on the same port as its alert API, with no such gate: every peer allowed to its port
+(the rows below) can create or expire silences, as the UI behind the ingress and Grafana must.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from model.endpoints import (
     KUBE_STATE_METRICS,
     NODE_EXPORTER,
     PROMETHEUS,
+    PROMETHEUS_ADMIN_PORT,
     PROMETHEUS_BACKUP,
     SLA_REPORTS,
 )
@@ -237,7 +237,7 @@ def _reporting_flows(settings: Settings) -> dict[str, Policy]:
     }
     # The snapshot lands on the volume of the replica that takes it: the one whose volume it mounts.
     policies[PROMETHEUS_BACKUP] = Policy(egress=[
-        Rule((Peer(pods=PROMETHEUS.name, instance=f"{PROMETHEUS.name}-0"),), tcp(PROMETHEUS.port), why="admin API: TSDB snapshot"), s3])
+        Rule((Peer(pods=PROMETHEUS.name, instance=f"{PROMETHEUS.name}-0"),), tcp(PROMETHEUS_ADMIN_PORT), why="the gate's admin port: TSDB snapshot"), s3])
     policies[ALERTMANAGER_BACKUP] = Policy(egress=[Rule((alertmanager,), tcp(ALERTMANAGER.port), why="read silences"), s3])
     if settings.reporting.grafana_backup_enabled:
         policies[GRAFANA_BACKUP] = Policy(egress=[Rule((grafana,), tcp(GRAFANA.port), why="export dashboards"), s3])
@@ -254,9 +254,9 @@ def flows(settings: Settings, api: Optional[pulumi.Output[ApiServer]] = None) ->
     grafana_settings, reporting = settings.grafana, settings.reporting
     reporting_flows = _reporting_flows(settings) if reporting.enabled else {}
 
-    def jobs_reaching(workload: str) -> tuple[Peer, ...]:
+    def jobs_reaching(workload: str, port: int) -> tuple[Peer, ...]:
         return tuple(Peer(pods=job) for job, policy in reporting_flows.items()
-                     if any(peer.pods == workload for rule in policy.egress for peer in rule.peers))
+                     if any(peer.pods == workload and (port, "TCP") in rule.ports for rule in policy.egress for peer in rule.peers))
 
     grafana_egress = [
         Rule((prometheus,), tcp(PROMETHEUS.port), why="datasource"),
@@ -276,14 +276,15 @@ def flows(settings: Settings, api: Optional[pulumi.Output[ApiServer]] = None) ->
 
     policies = {
         PROMETHEUS.name: Policy(
-            # The admin API shares this port (see the module's docstring): every peer here can call it.
-            ingress=[Rule((ingress_controller, grafana, prometheus) + jobs_reaching(PROMETHEUS.name), tcp(PROMETHEUS.port),
-                          why="UI and API via the ingress; datasource; scraped by the peer; reports; backup")],
+            # The gate's web port refuses the admin API; its admin port serves the snapshot alone.
+            ingress=[Rule((ingress_controller, grafana, prometheus) + jobs_reaching(PROMETHEUS.name, PROMETHEUS.port), tcp(PROMETHEUS.port),
+                          why="UI and API via the ingress; datasource; scraped by the peer; reports"),
+                     *([Rule(backup, tcp(PROMETHEUS_ADMIN_PORT), why="TSDB snapshot")] if (backup := jobs_reaching(PROMETHEUS.name, PROMETHEUS_ADMIN_PORT)) else [])],
             egress=merged(scrape_rules(settings, api) + [Rule((alertmanager,), tcp(ALERTMANAGER.port), why="send alerts")] + remote_write),
         ),
         ALERTMANAGER.name: Policy(
             ingress=[
-                Rule((ingress_controller, prometheus, grafana) + jobs_reaching(ALERTMANAGER.name), tcp(ALERTMANAGER.port),
+                Rule((ingress_controller, prometheus, grafana) + jobs_reaching(ALERTMANAGER.name, ALERTMANAGER.port), tcp(ALERTMANAGER.port),
                      why="UI via the ingress; alerts; datasource; silences backup"),
                 Rule((alertmanager,), gossip(), why="cluster gossip"),
             ],
@@ -294,7 +295,7 @@ def flows(settings: Settings, api: Optional[pulumi.Output[ApiServer]] = None) ->
             ],
         ),
         GRAFANA.name: Policy(
-            ingress=[Rule((ingress_controller, prometheus, renderer) + jobs_reaching(GRAFANA.name), tcp(GRAFANA.port),
+            ingress=[Rule((ingress_controller, prometheus, renderer) + jobs_reaching(GRAFANA.name, GRAFANA.port), tcp(GRAFANA.port),
                           why="UI via the ingress; scraped; renderer callbacks; dashboards backup")],
             egress=grafana_egress,
         ),
@@ -354,6 +355,9 @@ def flows_table(settings: Settings) -> str:
 
 
 def _rules(rules: list[Rule | ApiServerRule], direction: str):
+    # A rule without peers would allow every source or destination: flows() never makes one.
+    if any(isinstance(rule, Rule) and not rule.peers for rule in rules):
+        raise ValueError(f"a NetworkPolicy {direction} rule without peers would allow everyone")
     if direction == "ingress":
         return [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer.args() for peer in rule.peers], ports=rule.port_args()) for rule in rules]
     return [rule.egress_args() if isinstance(rule, ApiServerRule) else

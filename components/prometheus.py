@@ -1,4 +1,10 @@
-"""Prometheus: a StatefulSet with its own volume per replica, configuration reloaded in place."""
+"""Prometheus: a StatefulSet with its own volume per replica, configuration reloaded in place.
+
+Each pod runs Prometheus on its loopback only, behind a gate (nginx, render/prometheus_gate.py) that
+takes the web port for queries, the UI and probes but refuses the admin API and lifecycle endpoints,
+and serves the TSDB snapshot alone on the admin port, which only the Prometheus backup may reach
+(components/network_policies.py). NetworkPolicies are L4; the gate makes the admin API a port of its own.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,18 @@ import pulumi_kubernetes as k8s
 from components import k8s as kube
 from components.rbac import NAME as SERVICE_ACCOUNT
 from components.shape import ComponentArgs
-from model.endpoints import CONFIG_RELOADER_PORT, PROMETHEUS, SERVICE_ACCOUNT_DIR
+from model.endpoints import (
+    CONFIG_RELOADER_PORT,
+    PROMETHEUS,
+    PROMETHEUS_ADMIN_PORT,
+    PROMETHEUS_ADMIN_PORT_NAME,
+    PROMETHEUS_LOOPBACK_PORT,
+    SERVICE_ACCOUNT_DIR,
+)
 from model.settings import PrometheusSettings
 from render.content import PrometheusContent
 from render.prometheus_config import REMOTE_WRITE_PASSWORD
+from render.prometheus_gate import FILE as GATE_FILE
 
 NAME = PROMETHEUS.name
 COMPONENT = "prometheus"
@@ -21,6 +35,7 @@ HEADLESS = PROMETHEUS.headless
 WEB_PORT = PROMETHEUS.port
 CONFIG_DIR, RULES_DIR, SECRETS_DIR, DATA_DIR = (PROMETHEUS.dirs[role] for role in ("config", "rules", "secrets", "data"))
 
+GATE_DIR = "/etc/prometheus-gate"
 API_TOKEN_VOLUME = "api-token"
 API_TOKEN_DIR = SERVICE_ACCOUNT_DIR  # where service discovery looks
 
@@ -68,6 +83,7 @@ class Prometheus(pulumi.ComponentResource):
         self._after = list(after) if isinstance(after, (list, tuple)) else [after]
         self.config = kube.config_map_of_files(f"{NAME}-config", COMPONENT, self.namespace, args.content.config, child, label_name=NAME)
         self.rules = kube.config_map_of_files(f"{NAME}-rules", COMPONENT, self.namespace, args.content.rules, child, label_name=NAME)
+        self.gate = kube.config_map_of_files(f"{NAME}-gate", COMPONENT, self.namespace, args.content.gate, child, label_name=NAME)
         self.secrets = self._secrets(child)
         web = [kube.port(PROMETHEUS.port_name, WEB_PORT)]
         self.headless_service = kube.service(HEADLESS, COMPONENT, self.namespace, web, child, selects=NAME, headless=True)
@@ -92,6 +108,8 @@ class Prometheus(pulumi.ComponentResource):
             kube.config_map_volume("rules", f"{NAME}-rules", content.rules),
             kube.empty_dir("tmp", "64Mi"),
             _api_token_volume(),
+            kube.config_map_volume("gate", f"{NAME}-gate", content.gate),
+            kube.empty_dir("gate-tmp", "64Mi"),
         ]
         mounts = [kube.mount("config", CONFIG_DIR), kube.mount("rules", RULES_DIR), kube.mount("data", DATA_DIR, read_only=False), kube.mount("tmp", "/tmp", read_only=False),
                   kube.mount(API_TOKEN_VOLUME, API_TOKEN_DIR)]
@@ -112,32 +130,48 @@ class Prometheus(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.size={settings.retention_size}",
                 f"--query.max-concurrency={settings.max_concurrent_queries}",
                 f"--query.timeout={settings.query_timeout}",
-                f"--web.listen-address=:{WEB_PORT}",
+                # Loopback only: everything from outside the pod comes through the gate.
+                f"--web.listen-address=127.0.0.1:{PROMETHEUS_LOOPBACK_PORT}",
                 f"--web.external-url=https://{settings.host}/",
                 "--web.route-prefix=/",
-                # /-/reload for the config reloader and the admin API for the backup's snapshots. The
-                # ingress blackholes /-/ and /api/v1/admin/; inside the cluster the admin API shares
-                # this port with queries, so every peer the NetworkPolicy lets in on it can call it
-                # (components/network_policies.py: the ingress controller's namespace, Grafana, the
-                # other replica, the report jobs, the Prometheus backup).
+                # /-/reload for the config reloader (on loopback) and the admin API for the backup's
+                # snapshots (through the gate's admin port only).
                 "--web.enable-lifecycle",
                 "--web.enable-admin-api",
             ],
             env=[kube.env_from_field("POD_NAME", "metadata.name")],
-            ports=[k8s.core.v1.ContainerPortArgs(name=PROMETHEUS.port_name, container_port=WEB_PORT)],
             volume_mounts=mounts,
             resources=kube.resources_of(settings),
+            # Through the gate (the kubelet probes the pod's address; Prometheus answers on loopback).
             # Replaying a large WAL takes minutes: a startup probe keeps liveness from killing it meanwhile.
-            startup_probe=kube.http_probe("/-/ready", PROMETHEUS.port_name, initial_delay=10, period=15, failure_threshold=60),
-            liveness_probe=kube.http_probe("/-/healthy", PROMETHEUS.port_name, initial_delay=0),
-            readiness_probe=kube.http_probe("/-/ready", PROMETHEUS.port_name, initial_delay=0, period=5, failure_threshold=3),
+            startup_probe=kube.http_probe("/-/ready", WEB_PORT, initial_delay=10, period=15, failure_threshold=60),
+            liveness_probe=kube.http_probe("/-/healthy", WEB_PORT, initial_delay=0),
+            readiness_probe=kube.http_probe("/-/ready", WEB_PORT, initial_delay=0, period=5, failure_threshold=3),
+        )
+
+    def _gate(self) -> k8s.core.v1.ContainerArgs:
+        """nginx with the rendered gate config, its own writable /tmp, nothing else."""
+        tcp = k8s.core.v1.TCPSocketActionArgs(port=WEB_PORT)
+        return kube.container(
+            "gate",
+            self.args.placement.nginx_image,  # the login check's image: Debian's nginx, nothing else
+            command=["nginx"],
+            args=["-c", f"{GATE_DIR}/{GATE_FILE}", "-e", "stderr", "-g", "daemon off;"],
+            ports=[
+                k8s.core.v1.ContainerPortArgs(name=PROMETHEUS.port_name, container_port=WEB_PORT),
+                k8s.core.v1.ContainerPortArgs(name=PROMETHEUS_ADMIN_PORT_NAME, container_port=PROMETHEUS_ADMIN_PORT),
+            ],
+            volume_mounts=[kube.mount("gate", GATE_DIR), kube.mount("gate-tmp", "/tmp", read_only=False)],
+            resources=kube.resources("20m", "500m", "32Mi", "128Mi"),
+            liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, initial_delay_seconds=5, period_seconds=10),
+            readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, initial_delay_seconds=2, period_seconds=5),
         )
 
     def _statefulset(self) -> k8s.apps.v1.StatefulSet:
         settings, placement = self.args.settings, self.args.placement
         volumes, mounts = self._volumes()
         reloader = kube.config_reloader(
-            placement.config_reloader_image, {"config": CONFIG_DIR, "rules": RULES_DIR}, f"http://127.0.0.1:{WEB_PORT}/-/reload", CONFIG_RELOADER_PORT
+            placement.config_reloader_image, {"config": CONFIG_DIR, "rules": RULES_DIR}, f"http://127.0.0.1:{PROMETHEUS_LOOPBACK_PORT}/-/reload", CONFIG_RELOADER_PORT
         )
         return k8s.apps.v1.StatefulSet(
             NAME,
@@ -147,7 +181,7 @@ class Prometheus(pulumi.ComponentResource):
                 self.namespace,
                 annotations=kube.skip_checks(
                     CKV_K8S_38="Kubernetes service discovery reads the API server with this token (get/list/watch only)",
-                    **kube.unless_digest_pinned(settings.image, placement.config_reloader_image),
+                    **kube.unless_digest_pinned(settings.image, placement.config_reloader_image, placement.nginx_image),
                 ),
             ),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
@@ -158,17 +192,19 @@ class Prometheus(pulumi.ComponentResource):
                 template=kube.pod_template(
                     NAME,
                     COMPONENT,
-                    [self._container(mounts), reloader],
+                    [self._container(mounts), self._gate(), reloader],
                     volumes,
                     SERVICE_ACCOUNT,  # created by the rbac component, which the stack orders first
                     mount_token=False,  # mounted into the prometheus container only, not the reloader
                     spread=True,
                     termination_grace_period_seconds=600,  # let the head block flush on shutdown
+                    # nginx reads its config at start only: a changed gate config rolls the pods.
+                    annotations={"waqiti.io/gate-config-digest": kube.digest_of(self.args.content.gate)},
                 ),
                 volume_claim_templates=[kube.volume_claim_template(COMPONENT, NAME, settings.storage_size, placement.storage_class)],
                 persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
                     when_deleted="Retain", when_scaled="Retain"
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.rules, *self._after]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config, self.rules, self.gate, *self._after]),
         )

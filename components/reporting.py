@@ -26,6 +26,7 @@ from model.endpoints import (
     GRAFANA,
     GRAFANA_BACKUP,
     PROMETHEUS,
+    PROMETHEUS_ADMIN_PORT,
     PROMETHEUS_BACKUP,
     SLA_REPORTER,
     SLA_REPORTS,
@@ -83,8 +84,9 @@ def service_urls(namespace: str) -> dict[str, str]:
     return {
         "prometheus": PROMETHEUS.url(namespace),
         # The snapshot lands on the volume of the replica that takes it, so the backup talks to
-        # prometheus-0 itself (its headless DNS name), not to the Service that balances replicas.
-        "prometheus-0": "http://" + PROMETHEUS.pod_address(0, namespace),
+        # prometheus-0 itself (its headless DNS name), not to the Service that balances replicas,
+        # on its gate's admin port (the only way to the admin API).
+        "prometheus-0": "http://" + PROMETHEUS.pod_address(0, namespace, port=PROMETHEUS_ADMIN_PORT),
         "alertmanager": ALERTMANAGER.url(namespace),
         "grafana": GRAFANA.url(namespace),
     }

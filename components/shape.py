@@ -22,6 +22,8 @@ class Placement:
     namespace: str
     storage_class: Optional[str] = None
     config_reloader_image: Optional[str] = None
+    # Debian's nginx (ingress-auth/Dockerfile, ingressAuthImage): the login check and Prometheus's gate.
+    nginx_image: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class MonitoringStack(pulumi.ComponentResource):
         super().__init__("waqiti:monitoring:Stack", name, None, opts)
         self.namespace = MonitoringNamespace("namespace", settings.namespace, opts=pulumi.ResourceOptions(parent=self))
         self.rbac = PrometheusRbac("rbac", settings.namespace, opts=self._after_namespace())
-        placement = Placement(settings.namespace, settings.storage_class, settings.config_reloader.image)
+        placement = Placement(settings.namespace, settings.storage_class, settings.config_reloader.image, settings.ingress.auth_image)
         self._servers(config, content, placement)
         self._exporters(config, content, placement)
         self.reporting = None

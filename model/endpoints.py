@@ -48,6 +48,11 @@ PROMETHEUS = Server(
         "data": "/prometheus",
     },
 )
+# Prometheus itself listens on the pod's loopback only; the gate in its pod (render/prometheus_gate.py)
+# serves PROMETHEUS.port without the admin API, and the admin port with the TSDB snapshot alone.
+PROMETHEUS_LOOPBACK_PORT = 9091
+PROMETHEUS_ADMIN_PORT = 9092
+PROMETHEUS_ADMIN_PORT_NAME = "admin"
 ALERTMANAGER = Server(
     "alertmanager",
     9093,

@@ -17,6 +17,7 @@ from render.alertmanager_config import SECRET_FILES, render_alertmanager_files
 from render.dashboards import render_dashboards
 from render.ingress_auth import render_nginx_conf
 from render.prometheus_config import render_prometheus_config
+from render.prometheus_gate import FILE as GATE_FILE, render_gate_config
 from render.report_targets import render_report_targets
 from render.rules import render_rule_files, source_rule_files
 
@@ -29,6 +30,7 @@ BLACKBOX_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "blackbox
 class PrometheusContent:
     config: dict[str, str]  # prometheus.yml
     rules: dict[str, str]  # rule file name -> YAML
+    gate: dict[str, str]  # the gate's nginx.conf
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def render_content(settings: Settings, slo: SloSpec | None = None) -> StackConte
         prometheus=PrometheusContent(
             config={"prometheus.yml": render_prometheus_config(settings)},
             rules=render_rule_files(settings, sources=rule_sources),
+            gate={GATE_FILE: render_gate_config(settings)},
         ),
         alertmanager=AlertmanagerContent(files=render_alertmanager_files(settings), secret_files=dict(SECRET_FILES)),
         grafana=grafana_content(settings, slo),

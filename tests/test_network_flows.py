@@ -144,7 +144,7 @@ def test_the_readme_lists_every_allowed_flow_of_production():
 
     readme = (ROOT / "README.md").read_text()
     assert readme == network_flows.rewrite(readme), "run `python -m tools.network_flows`"
-    assert "| backup-prometheus | to | pod prometheus-0 | 9090/TCP |" in readme
+    assert "| backup-prometheus | to | pod prometheus-0 | 9092/TCP |" in readme
 
 
 @pytest.mark.parametrize("host, place", [

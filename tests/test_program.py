@@ -116,12 +116,37 @@ def test_prometheus_runs_with_the_spec_limits_and_a_reloader(runs):
         assert flag in args
     assert containers["prometheus"]["resources"] == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2000m", "memory": "4Gi"}}
     reloader = containers["config-reloader"]
-    assert "--webhook-url=http://127.0.0.1:9090/-/reload" in reloader["args"]
+    assert "--webhook-url=http://127.0.0.1:9091/-/reload" in reloader["args"]  # Prometheus on the pod's loopback
+    assert "--web.listen-address=127.0.0.1:9091" in args
     assert {"--volume-dir=/etc/prometheus/config", "--volume-dir=/etc/prometheus/rules"} <= set(reloader["args"])
     claim = spec["volumeClaimTemplates"][0]["spec"]
     assert claim["resources"]["requests"]["storage"] == "100Gi"
-    # Configuration reloads in place: nothing on the pod template depends on the files' content.
-    assert "annotations" not in spec["template"]["metadata"]
+    # Configuration and rules reload in place: only the gate's nginx.conf (read at start) is on the pod template.
+    assert set(spec["template"]["metadata"]["annotations"]) == {"waqiti.io/gate-config-digest"}
+
+
+def containers_image_of(run, deployment: str) -> str:
+    (container,) = run.get("Deployment", deployment).manifest["spec"]["template"]["spec"]["containers"]
+    return container["image"]
+
+
+def test_the_gate_takes_the_web_port_and_the_admin_port(runs):
+    spec = runs["production"].get("StatefulSet", "prometheus").manifest["spec"]["template"]["spec"]
+    containers = {c["name"]: c for c in spec["containers"]}
+    assert "ports" not in containers["prometheus"]
+    gate = containers["gate"]
+    assert gate["image"] == containers_image_of(runs["production"], "ingress-auth")  # Debian's nginx, the login check's image
+    assert gate["command"] == ["nginx"] and gate["args"] == ["-c", "/etc/prometheus-gate/nginx.conf", "-e", "stderr", "-g", "daemon off;"]
+    assert {(p["name"], p["containerPort"]) for p in gate["ports"]} == {("web", 9090), ("admin", 9092)}
+    assert {m["mountPath"]: m["readOnly"] for m in gate["volumeMounts"]} == {"/etc/prometheus-gate": True, "/tmp": False}
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert containers["prometheus"][probe]["httpGet"]["port"] == 9090  # through the gate
+    config = runs["production"].get("ConfigMap", "prometheus-gate").manifest["data"]["nginx.conf"]
+    assert "listen 9090;" in config and "listen 9092;" in config and "proxy_pass http://127.0.0.1:9091;" in config
+    # the Services keep sending the web port to the gate, by its name; the admin port is in no Service
+    for service in ("prometheus", "prometheus-headless"):
+        ports = runs["production"].get("Service", service).manifest["spec"]["ports"]
+        assert [(p["port"], p["targetPort"]) for p in ports] == [(9090, "web")]
 
 
 def test_prometheus_config_carries_the_cluster_and_replica_labels(rendered):
@@ -261,7 +286,7 @@ def test_network_flows_are_exactly_the_needed_ones(runs):
     def ingress_ports(policy):
         return {(port["port"], port["protocol"]) for rule in policies[policy].get("ingress", []) for port in rule.get("ports", [])}
 
-    assert ingress_ports("allow-prometheus") == {(9090, "TCP")}
+    assert ingress_ports("allow-prometheus") == {(9090, "TCP"), (9092, "TCP")}  # the gate: web, admin (snapshot only)
     assert ingress_ports("allow-alertmanager") == {(9093, "TCP"), (9094, "TCP"), (9094, "UDP")}
     assert ingress_ports("allow-grafana") == {(3000, "TCP")}
     assert ingress_ports("allow-business-metrics-exporter") == {(9450, "TCP")}

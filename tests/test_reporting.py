@@ -139,7 +139,8 @@ def test_backup_env_is_what_the_reporter_reads(runs, stack, tmp_path):
         elif source == "alertmanager":
             assert reporter_settings.service_url("ALERTMANAGER_URL", env) == "http://alertmanager.monitoring.svc:9093"
         else:
-            assert reporter_settings.service_url("PROMETHEUS_URL", env) == "http://prometheus-0.prometheus-headless.monitoring.svc:9090"
+            # prometheus-0's gate, on the admin port: the only way to the admin API
+            assert reporter_settings.service_url("PROMETHEUS_URL", env) == "http://prometheus-0.prometheus-headless.monitoring.svc:9092"
             assert str(reporter_settings.required_path("PROMETHEUS_DATA_DIR", env)) == "/prometheus"
 
 
@@ -248,14 +249,15 @@ def test_each_job_has_its_own_policy_and_reaches_only_what_it_reads(runs, stack)
     relay = frozenset({587})
     for kind in REPORTS:  # queries, S3, the mail relay: no Alertmanager, no Grafana
         assert _egress_of(policies[f"allow-sla-report-{kind}"]) == {("prometheus", frozenset({9090})), ("0.0.0.0/0", frozenset({443})), ("0.0.0.0/0", relay)}
-    # the snapshot: prometheus-0 alone, the replica whose volume the job mounts
-    assert _egress_of(policies["allow-backup-prometheus"]) == {("prometheus-0", frozenset({9090})), ("0.0.0.0/0", frozenset({443}))}
+    # the snapshot: prometheus-0 alone, the replica whose volume the job mounts, on its gate's admin port
+    assert _egress_of(policies["allow-backup-prometheus"]) == {("prometheus-0", frozenset({9092})), ("0.0.0.0/0", frozenset({443}))}
     assert _egress_of(policies["allow-backup-alertmanager"]) == {("alertmanager", frozenset({9093})), ("0.0.0.0/0", frozenset({443}))}
     grafana_backup = stack != "dev"
     if grafana_backup:
         assert _egress_of(policies["allow-backup-grafana"]) == {("grafana", frozenset({3000})), ("0.0.0.0/0", frozenset({443}))}
     # and the other side: who of them each server lets in
-    assert _admitted(policies, "prometheus", 9090) == {"sla-report-daily", "sla-report-weekly", "sla-report-monthly", "backup-prometheus"}
+    assert _admitted(policies, "prometheus", 9090) == {"sla-report-daily", "sla-report-weekly", "sla-report-monthly"}
+    assert _admitted(policies, "prometheus", 9092) == {"backup-prometheus"}
     assert _admitted(policies, "alertmanager", 9093) == {"backup-alertmanager"}
     assert _admitted(policies, "grafana", 3000) == ({"backup-grafana"} if grafana_backup else set())
 

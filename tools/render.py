@@ -24,6 +24,7 @@ REDACTED = "<redacted: pulumi secret>"
 CONFIG_MAP_DIRS = {
     "prometheus-config": "prometheus",
     "prometheus-rules": "prometheus/rules",
+    "prometheus-gate": "prometheus/gate",
     "alertmanager-config": "alertmanager",
     "grafana-config": "grafana",
     "grafana-provisioning": "grafana/provisioning",
