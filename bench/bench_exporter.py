@@ -112,6 +112,19 @@ INSERT INTO users (email, source, user_type) SELECT 'new' || i || '@example.com'
 FROM generate_series({lo}::bigint, {lo}::bigint + 99) i;
 INSERT INTO revenue_entries (source, currency, amount) SELECT 'subscriptions', 'USD', 5 FROM generate_series(1, 100);
 INSERT INTO fraud_alerts (risk_level, model_version, detection_type) SELECT 'low', 'v3', 'ml_model' FROM generate_series(1, 10);
+UPDATE users SET kyc_status = CASE WHEN id % 5 = 0 THEN 'rejected' ELSE 'verified' END
+WHERE id IN (SELECT id FROM users WHERE kyc_status = 'pending' LIMIT 100);
+UPDATE users SET last_active_at = now()
+WHERE id IN (SELECT 1 + (i * 7919 + {lo}) % (SELECT max(id) FROM users) FROM generate_series(1, 1000) i);
+"""
+# Clusters generated before the KYC log existed: one registration row per user (pending), and one
+# change for each user whose status is no longer pending, as the schema's triggers write them.
+KYC_LOG_BACKFILL_SQL = """
+INSERT INTO user_verification_events (user_id, previous_status, kyc_status, occurred_at)
+SELECT id, NULL, 'pending', created_at FROM users;
+INSERT INTO user_verification_events (user_id, previous_status, kyc_status, occurred_at)
+SELECT id, 'pending', kyc_status, least(created_at + interval '1 hour', now()) FROM users
+WHERE kyc_status <> 'pending';
 """
 
 # -- query-exporter: the same metrics as full aggregates ---------------------------------------
@@ -224,7 +237,7 @@ async def _scraper(port: int, timings: list[float]) -> None:
         writer.close()
 
 
-def scrape_latency(port: int) -> tuple[float, float, int]:
+def scrape_latency(port: int) -> tuple[float, float, int, float]:
     """p50, p99 in ms of GET /metrics with SCRAPERS requests always in flight, a new connection per
     scrape as Prometheus does. The clients are asyncio streams in one process: a lean load
     generator matters on a 2-core machine, where heavier clients would steal the server's CPU."""
@@ -234,8 +247,9 @@ def scrape_latency(port: int) -> tuple[float, float, int]:
         await asyncio.gather(*(_scraper(port, timings) for _ in range(SCRAPERS)))
 
     asyncio.run(run())
+    load = os.getloadavg()[0]  # the machine's 1-minute load average at the end of the run
     q = statistics.quantiles(timings, n=100)
-    return q[49] * 1000, q[98] * 1000, len(scrape(port).encode())
+    return q[49] * 1000, q[98] * 1000, len(scrape(port).encode()), load
 
 
 def rss_mb(pid: int) -> float:
@@ -267,7 +281,7 @@ def db_time_per_round(before: dict, after: dict, exclude=lambda q: False) -> tup
 
 # Our statements by what they compute. Full scans (seeds, recounts, the full reconciliation) run
 # at start and on the slow schedule only; the rest make up a steady round.
-OUR_KINDS = ("counters", "balances", "ratios", "reconciliation", "whole aggregates", "overhead")
+OUR_KINDS = ("counters", "KYC log", "balances", "ratios", "reconciliation", "active users", "overhead")
 
 
 def our_kind(query: str) -> str:
@@ -275,12 +289,14 @@ def our_kind(query: str) -> str:
         return "full scans"
     if "window_rows" in query:  # the seed and recount have no lower bound
         return "counters" if ">= $" in query else "full scans"
+    if "previous_status" in query:
+        return "KYC log" if ">= $" in query else "full scans"
     if "WITH changed" in query:
         return "reconciliation"
     if " JOIN " in query:
         return "balances"
-    if "last_active_at" in query or "kyc_status" in query:
-        return "whole aggregates"
+    if "last_active_at" in query:
+        return "active users"
     if "reviewed_at" in query or "outcome" in query:
         return "ratios"
     return "overhead"  # BEGIN, COMMIT, set_config, the watermark: microseconds per group
@@ -317,7 +333,9 @@ def wait_until(predicate, timeout, what):
 
 
 # -- the two exporters ---------------------------------------------------------------------------
-WHOLE_AGGREGATE_GROUPS = ("user_status",)  # still whole-index aggregates: not while p99 is measured
+# Active users: index-only ranges over every monthly active user, the one cost that grows with the
+# platform; refreshed on their own (not while p99 is measured).
+WHOLE_AGGREGATE_GROUPS = ("user_status",)
 RECOUNT_AFTER = 150  # seconds: one recount of everything after the steady measurements, for the drift
 
 
@@ -386,13 +404,13 @@ def measure_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
         wait_until(lambda: all(v > last[g] for g, v in exporter_successes(port).items()
                                if g not in WHOLE_AGGREGATE_GROUPS), 120, "one refresh of every group")
         _, steady_queries = db_time_per_round(window_start, statements(admin, READER), our_kind_excluded)
-        p50, p99, size = scrape_latency(port)
+        p50, p99, size, load = scrape_latency(port)
         # the whole-aggregate group's next refresh (60 s after the previous one), on its own
         gauges_start, last = statements(admin, READER), exporter_successes(port)
         wait_until(lambda: all(exporter_successes(port)[g] > last[g] for g in WHOLE_AGGREGATE_GROUPS), 600,
                    "one refresh of the whole-aggregate gauges")
         _, gauge_queries = db_time_per_round(gauges_start, statements(admin, READER))
-        steady_queries.update({q: ms for q, ms in gauge_queries.items() if our_kind(q) == "whole aggregates"})
+        steady_queries.update({q: ms for q, ms in gauge_queries.items() if our_kind(q) == "active users"})
         steady = by_kind(steady_queries, our_kind)
         memory = rss_mb(process.pid)
         # the slow schedule: every metric recounted (and the ledger reconciled) in full once
@@ -409,7 +427,8 @@ def measure_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
     return {"seed_s": seed_seconds, "seed_db_ms": seed_db_ms, "full_reconciliation_ms": full_reconciliation_ms,
             "steady": steady, "steady_ms": sum(steady.values()),
             "steady_queries": {" ".join(q.split())[:100]: (our_kind(q), ms) for q, ms in steady_queries.items()},
-            "p50": p50, "p99": p99, "bytes": size, "rss": (rss_seeded, memory, memory_after_recount), "drift": drift}
+            "p50": p50, "p99": p99, "load": load, "bytes": size, "rss": (rss_seeded, memory, memory_after_recount),
+            "drift": drift}
 
 
 def our_kind_excluded(query: str) -> bool:
@@ -439,13 +458,13 @@ def measure_query_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
         wait_until(lambda: all(v > counts.get(q, 0) for q, v in qe_success_counts(port).items()
                                if q in config["queries"]), 3600, "query-exporter second round")
         round_ms, round_queries = db_time_per_round(before, statements(admin, QE_USER))
-        p50, p99, size = scrape_latency(port)
+        p50, p99, size, load = scrape_latency(port)
         memory = rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(30)
     return {"first_round_s": first_round_s, "round_db_ms": round_ms, "round": by_kind(round_queries, their_kind),
-            "p50": p50, "p99": p99, "bytes": size, "rss": memory}
+            "p50": p50, "p99": p99, "load": load, "bytes": size, "rss": memory}
 
 
 def seed(pg: PostgresServer, db: str, payments: int) -> float:
@@ -478,6 +497,11 @@ def prepare(pg: PostgresServer, db: str) -> None:
         conn.execute((REPO / "exporter" / "schema.sql").read_text())
         conn.execute((REPO / "exporter" / "reader_role.sql").read_text())
         conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {QE_USER}")
+        if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM user_verification_events) "
+                        "AND EXISTS (SELECT 1 FROM users)").fetchone()[0]:
+            conn.execute(KYC_LOG_BACKFILL_SQL)
+            conn.execute("VACUUM ANALYZE user_verification_events")
+        conn.execute("VACUUM wallet_ledger")  # a new covering index is index-only once all-visible
 
 
 def main() -> int:
@@ -563,7 +587,9 @@ def render(results) -> str:
         "after the other; database time is pg_stat_statements' execution time, summed over the statements of one "
         "round (time / calls per statement). A steady round: one refresh of every group after 1,000 new payments and "
         "their related rows (counters, histograms, the balance and review-ratio gauges, the reconciliation of the "
-        "changed wallets), plus one refresh of the active-user and KYC gauges, which stay whole-index aggregates. "
+        "changed wallets, the KYC counts from the log of status changes after 100 KYC decisions), plus one refresh "
+        "of the active-user gauge after 1,000 activity updates: an index-only count of every monthly active user, "
+        "the one statement that grows with the platform. "
         "Rows per N payments: N payment_events, N ledger entries, N/2 fees, N/10 users, wallets and revenue entries "
         "(2% reversals), N/100 fraud alerts.", "",
         "| payments | what | business exporter | query-exporter | target |",
@@ -577,8 +603,9 @@ def render(results) -> str:
         kinds = ", ".join(f"{k} {steady.get(k, 0.0):.1f}" for k in OUR_KINDS)
         drift = max(ours["drift"].values() or [0])
         rows = [
-            ("`/metrics` p50 / p99, 10 concurrent scrapers", f"{ours['p50']:.2f} / {ours['p99']:.2f} ms",
-             f"{t['p50']:.2f} / {t['p99']:.2f} ms" if theirs else na, "p99 < 10 ms"),
+            ("`/metrics` p50 / p99, 10 concurrent scrapers (load average at the end)",
+             f"{ours['p50']:.2f} / {ours['p99']:.2f} ms ({ours['load']:.1f})",
+             f"{t['p50']:.2f} / {t['p99']:.2f} ms ({t['load']:.1f})" if theirs else na, "p99 < 10 ms"),
             ("DB time of one steady round of every metric", f"**{ours['steady_ms']:.1f} ms**",
              f"{t['round_db_ms']:.0f} ms" if theirs else na, "≤ 100 ms at 10M"),
             ("… of which (ms)", kinds, "", ""),

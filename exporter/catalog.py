@@ -10,7 +10,11 @@ Shapes:
   snapshot      gauge recomputed whole on each refresh (count, or sum of `value`, per label set).
   balances      gauge: sum of wallet balances, seeded once, then moved by the ledger entries past a
                 watermark (recounted in full on the group's recount_interval).
-  active_users  gauge: users active within the last day, week and month (rolling 24h, 7d, 30d).
+  active_users  gauge: users active within the last day, week and month (rolling 24h, 7d, 30d),
+                counted over three disjoint ranges of the last_active_at index (index-only).
+  transitions   gauge: how many rows are in each state, kept from an append-only table of state
+                changes (the state entered and the one left): +1 for the state entered, -1 for
+                the one left, read incrementally past a timestamp watermark like `events`.
   ratio         gauge: share of reviewed rows (within a sliding time window) whose outcome is in a
                 set; kept by adding the reviews that enter the window and removing those that leave.
   reconciliation gauge: wallets whose stored balance differs from the sum of their ledger entries;
@@ -124,7 +128,8 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
         shape="active_users", roles=("last_active_at",)),
     MetricSpec(
         "user_verification_status", "gauge", "Users by KYC verification status.",
-        shape="snapshot", labels=("kyc_status",)),
+        shape="transitions", labels=("kyc_status",), roles=("occurred_at", "previous_status"),
+        timestamp_role="occurred_at"),
     # -- fraud ------------------------------------------------------------------------------
     MetricSpec(
         "fraud_alerts_total", "counter", "Fraud alerts raised, by risk level and model version.",

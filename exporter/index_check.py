@@ -16,15 +16,17 @@ class NeededIndex:
     column: str  # the index's first key column
     metric: str
     query: str  # what the index serves, in words
+    covers: tuple[str, ...] = ()  # further columns the index must hold (key or INCLUDE): index-only
 
     @property
     def suggested_name(self) -> str:
-        return f"{self.table.name}_{self.column}_idx"
+        return f"{self.table.name}_{'_'.join((self.column, *self.covers))}_idx"
 
 
-def _needs(metric: MetricConfig) -> list[tuple[TableName, str, str]]:
+def _needs(metric: MetricConfig) -> list[tuple]:
+    """(table, first key column, what it serves[, columns it must cover]) per index."""
     c, shape = metric.columns, metric.spec.shape
-    if shape == "events":
+    if shape in ("events", "transitions"):
         ts = c[metric.spec.timestamp_role]
         return [(metric.table, ts, f"rows with {ts} in [watermark, high)")]
     if shape == "balances":
@@ -33,32 +35,34 @@ def _needs(metric: MetricConfig) -> list[tuple[TableName, str, str]]:
     if shape == "reconciliation":
         return [(metric.ledger_table, c["ledger_created_at"], "wallets with ledger entries in the window"),
                 (metric.table, c["updated_at"], "wallets with balances updated in the window"),
-                (metric.ledger_table, c["ledger_wallet_id"], "the ledger sum of each changed wallet"),
+                (metric.ledger_table, c["ledger_wallet_id"], "the ledger sum of each changed wallet",
+                 (c["ledger_amount"],)),
                 (metric.table, c["id"], "the balance of each changed wallet")]
     if shape == "ratio":
         return [(metric.table, c["reviewed_at"], "reviews that entered or left the window")]
     if shape == "active_users":
-        return [(metric.table, c["last_active_at"], "users active in the last 30 days")]
-    if shape == "snapshot" and metric.spec.column_labels and not metric.spec.value:
-        label = c[metric.spec.column_labels[0]]
-        return [(metric.table, label, f"count per {label} (an index-only scan)")]
+        return [(metric.table, c["last_active_at"], "users active in the last 30 days (index-only)")]
     return []
 
 
 def needed_indexes(config: Config) -> list[NeededIndex]:
     needed, seen = [], set()
     for metric in config.metrics:
-        for table, column, query in _needs(metric):
-            if (table, column) not in seen:
-                seen.add((table, column))
-                needed.append(NeededIndex(table, column, metric.name, query))
+        for table, column, query, *covers in _needs(metric):
+            index = NeededIndex(table, column, metric.name, query, tuple(*covers))
+            if (table, column, index.covers) not in seen:
+                seen.add((table, column, index.covers))
+                needed.append(index)
     return needed
 
 
-# (schema, table, first key column) of every valid index on a plain or partitioned table; the
-# catalogs are readable by any role. Views are left out: their base tables' indexes apply.
+# (schema, table, first key column, every column it holds) of every valid index on a plain or
+# partitioned table; the catalogs are readable by any role. Views are left out: their base
+# tables' indexes apply.
 _INDEXED = """
-SELECT n.nspname, c.relname, a.attname
+SELECT n.nspname, c.relname, a.attname,
+       ARRAY(SELECT h.attname FROM pg_catalog.pg_attribute h
+             WHERE h.attrelid = i.indrelid AND h.attnum = ANY(i.indkey))
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -72,14 +76,21 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r'
 
 
 def missing_indexes(conn: psycopg.Connection, config: Config) -> list[NeededIndex]:
-    indexed = set(conn.execute(_INDEXED).fetchall())
+    indexed: dict[tuple[str, str, str], list[set[str]]] = {}
+    for schema, table, first, columns in conn.execute(_INDEXED).fetchall():
+        indexed.setdefault((schema, table, first), []).append(set(columns))
     tables = set(conn.execute(_TABLES).fetchall())
     conn.rollback()
     return [n for n in needed_indexes(config)
             if (n.table.schema, n.table.name) in tables
-            and (n.table.schema, n.table.name, n.column) not in indexed]
+            and not any(set(n.covers) <= columns
+                        for columns in indexed.get((n.table.schema, n.table.name, n.column), []))]
 
 
 def warning(index: NeededIndex) -> str:
+    if index.covers:
+        return (f"no index on {index.table}({index.column}) that also holds {', '.join(index.covers)} "
+                f"(schema.sql: {index.suggested_name}): the query of {index.metric} for {index.query} "
+                f"reads a table page per row instead of the index only")
     return (f"no index on {index.table}({index.column}) (schema.sql: {index.suggested_name}): the query "
             f"of {index.metric} for {index.query} scans the whole table on every refresh")

@@ -127,13 +127,38 @@ def snapshot_query(metric: MetricConfig) -> sql.Composed:
 
 
 def active_users_query(metric: MetricConfig) -> sql.Composed:
+    """Users whose last activity falls in each disjoint slice between the timeframes' bounds
+    (the last day, then day to week, then week to month), each a count over one range of the
+    last_active_at index: an index-only scan that reads every entry of the month once and no
+    other. The cumulative sums (day, week, month) are taken by the caller."""
     last_active = _column(metric, "last_active_at")
-    counts = [sql.SQL("count(*) FILTER (WHERE {c} >= now() - {i}::interval)").format(
-        c=last_active, i=sql.Literal(interval)) for interval in ACTIVE_TIMEFRAMES.values()]
-    longest = max(ACTIVE_TIMEFRAMES.values(), key=lambda i: int(i.split()[0]))
-    return sql.SQL("SELECT {counts} FROM {t} WHERE {c} >= now() - {i}::interval").format(
-        counts=sql.SQL(", ").join(counts), t=_table(metric.table), c=last_active,
-        i=sql.Literal(longest))
+    bounds = [sql.SQL("now() - {i}::interval").format(i=sql.Literal(i)) for i in ACTIVE_TIMEFRAMES.values()]
+    counts = []
+    for i, lower in enumerate(bounds):
+        where = sql.SQL("{c} >= {lower}").format(c=last_active, lower=lower)
+        if i:
+            where += sql.SQL(" AND {c} < {upper}").format(c=last_active, upper=bounds[i - 1])
+        counts.append(sql.SQL("(SELECT count(*) FROM {t} WHERE {where})").format(
+            t=_table(metric.table), where=where))
+    return sql.SQL("SELECT ") + sql.SQL(", ").join(counts)
+
+
+def transitions_query(metric: MetricConfig, with_lower_bound: bool) -> sql.Composed:
+    """State changes stamped in [%(low)s, %(high)s): per pair of (state entered, state left) the
+    number of rows; the state left is NULL for a row's first state. Both go through the same
+    allowlist. Without the lower bound it is the full aggregate that seeds and recounts."""
+    (label,) = metric.spec.labels
+    ts = _column(metric, metric.spec.timestamp_role)
+    previous = _column(metric, "previous_status")
+    allowed = sql.Literal(list(metric.allowlists[label]))
+    conditions = [sql.SQL("{ts} < %(high)s").format(ts=ts)]
+    if with_lower_bound:
+        conditions.insert(0, sql.SQL("{ts} >= %(low)s").format(ts=ts))
+    return sql.SQL(
+        "SELECT {entered}, CASE WHEN {p} IS NULL THEN NULL WHEN {p}::text = ANY({allowed}) THEN {p}::text "
+        "ELSE {other} END, count(*) FROM {table} WHERE {conditions} GROUP BY 1, 2").format(
+        entered=_label_exprs(metric)[0], p=previous, allowed=allowed, other=sql.Literal(OTHER),
+        table=_table(metric.table), conditions=sql.SQL(" AND ").join(conditions))
 
 
 def ratio_window_query(metric: MetricConfig) -> sql.Composed:

@@ -27,6 +27,8 @@ GRANT SELECT (status, currency, payment_method, occurred_at) ON payment_events
     TO business_metrics_reader;
 GRANT SELECT (source, currency, amount, recognized_at) ON revenue_entries TO business_metrics_reader;
 GRANT SELECT (fee_type, currency, amount, collected_at) ON fees TO business_metrics_reader;
+GRANT SELECT (previous_status, kyc_status, occurred_at) ON user_verification_events
+    TO business_metrics_reader;
 GRANT SELECT (risk_level, model_version, detection_type, outcome, created_at, reviewed_at)
     ON fraud_alerts TO business_metrics_reader;
 

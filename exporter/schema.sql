@@ -3,8 +3,8 @@
 -- view with these columns); the exporter checks every mapped column at start.
 --
 -- What the exporter relies on:
---   * event tables (payment_events, wallet_ledger, revenue_entries, fees, and users/fraud_alerts
---     for their creation time) are append-only: a row, once committed, keeps its timestamp;
+--   * event tables (payment_events, wallet_ledger, revenue_entries, fees, user_verification_events,
+--     and users/fraud_alerts for their creation time) are append-only: a row, once committed, keeps its timestamp;
 --   * each such timestamp is set no earlier than the start of the inserting transaction
 --     (DEFAULT now() does exactly that), and has an index: incremental refreshes read one
 --     index range per interval;
@@ -20,10 +20,12 @@
 --   users_created_at_idx, fraud_alerts_created_at_idx    one range per refresh of the counters
 --   wallet_ledger_created_at_idx + wallets_pkey          balance gauge: ledger entries of the window
 --   wallet_ledger_created_at_idx, wallets_updated_at_idx wallets changed in the window
---   wallet_ledger_wallet_id_idx + wallets_pkey           each changed wallet's ledger sum and balance
+--   wallet_ledger_wallet_id_amount_idx + wallets_pkey    each changed wallet's ledger sum (index-only:
+--                                                        the index covers the amount) and balance
 --   fraud_alerts_reviewed_at_idx                         reviews entering and leaving the 30-day window
---   users_last_active_at_idx                             users active in the last 30 days
---   users_kyc_status_idx                                 KYC counts as an index-only scan
+--   users_last_active_at_idx                             users active in the last 30 days, an
+--                                                        index-only count of three disjoint ranges
+--   user_verification_events_occurred_at_idx             KYC status changes of the window
 -- Foreign keys are left out: the exporter does not depend on them.
 
 CREATE TABLE IF NOT EXISTS users (
@@ -37,7 +39,39 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE INDEX IF NOT EXISTS users_created_at_idx ON users (created_at);
 CREATE INDEX IF NOT EXISTS users_last_active_at_idx ON users (last_active_at);
-CREATE INDEX IF NOT EXISTS users_kyc_status_idx ON users (kyc_status);
+
+-- Append-only KYC history: one row each time a user enters a KYC status (the first at
+-- registration, with previous_status NULL). user_verification_status counts users per status
+-- from it: +1 for the status entered, -1 for the one left, so a refresh reads only the changes
+-- of its window. The triggers below write it from users itself, so the log cannot miss a change
+-- made by any code path; a platform may write it from its own code instead (same columns).
+CREATE TABLE IF NOT EXISTS user_verification_events (
+    id              bigserial PRIMARY KEY,
+    user_id         bigint NOT NULL,
+    previous_status text,                      -- NULL for the first status (registration)
+    kyc_status      text NOT NULL,             -- the status entered
+    occurred_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS user_verification_events_occurred_at_idx ON user_verification_events (occurred_at);
+
+CREATE OR REPLACE FUNCTION users_log_registered_kyc() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO user_verification_events (user_id, previous_status, kyc_status)
+    SELECT id, NULL, kyc_status FROM registered;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION users_log_kyc_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO user_verification_events (user_id, previous_status, kyc_status)
+    VALUES (NEW.id, OLD.kyc_status, NEW.kyc_status);
+    RETURN NULL;
+END $$;
+-- One statement-level insert per registration batch; the update trigger fires only on rows whose
+-- kyc_status changed (activity updates of last_active_at never reach it).
+CREATE OR REPLACE TRIGGER users_kyc_registered AFTER INSERT ON users
+    REFERENCING NEW TABLE AS registered FOR EACH STATEMENT EXECUTE FUNCTION users_log_registered_kyc();
+CREATE OR REPLACE TRIGGER users_kyc_changed AFTER UPDATE OF kyc_status ON users
+    FOR EACH ROW WHEN (OLD.kyc_status IS DISTINCT FROM NEW.kyc_status) EXECUTE FUNCTION users_log_kyc_change();
 
 CREATE TABLE IF NOT EXISTS payments (
     id              bigserial PRIMARY KEY,
@@ -86,7 +120,9 @@ CREATE TABLE IF NOT EXISTS wallet_ledger (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS wallet_ledger_created_at_idx ON wallet_ledger (created_at);
-CREATE INDEX IF NOT EXISTS wallet_ledger_wallet_id_idx ON wallet_ledger (wallet_id);
+-- Covers the amount, so a wallet's ledger sum reads the index only (the ledger is append-only,
+-- so its pages stay all-visible once vacuumed): no heap page per entry.
+CREATE INDEX IF NOT EXISTS wallet_ledger_wallet_id_amount_idx ON wallet_ledger (wallet_id) INCLUDE (amount);
 
 CREATE TABLE IF NOT EXISTS revenue_entries (
     id              bigserial PRIMARY KEY,

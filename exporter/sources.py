@@ -5,8 +5,8 @@ Event sources (counters and histograms) are incremental: the first refresh seeds
 one full aggregate below the watermark; each later refresh adds only the rows stamped in
 [watermark, high); a periodic full recount compares and adopts the database's truth, reporting the
 difference as drift. The balance, ratio and reconciliation gauges follow the same pattern over the
-ledger, the review timestamps and the changed wallets. Active users and KYC counts are recomputed
-whole (see their classes for why).
+ledger, the review timestamps and the changed wallets, and the KYC counts over the log of status
+changes. Active users are counted over index ranges on each refresh (see its class for why).
 
 Full scans (seeds, recounts, the full reconciliation) take a database-wide advisory lock first, so
 at most one runs at a time on the database, from any replica: that is what bounds start-up.
@@ -87,6 +87,7 @@ class EventsSource(Source):
     """Counters and histograms over append-only rows, read past a timestamp watermark."""
 
     needs_watermark = recounts = True
+    monotonic = True  # counters: a total that went down means rows were deleted
 
     def __init__(self, metric: MetricConfig):
         super().__init__(metric)
@@ -102,7 +103,7 @@ class EventsSource(Source):
             self.totals = self._with_every_key(
                 self._aggregate(conn, self._full, {"high": high}, group.full_scan_timeout))
             self.watermark, self.last_full_scan = high, time.monotonic()
-            return int(sum(v[0] for v in self.totals.values()))
+            return sum(self._rows(v) for v in self.totals.values())
         processed = 0
         if high > self.watermark:
             window = self._aggregate(conn, self._with_lower_bound,
@@ -111,7 +112,7 @@ class EventsSource(Source):
                 current = self.totals.setdefault(key, [Decimal(0)] * len(vector))
                 for i, value in enumerate(vector):
                     current[i] += value
-                processed += int(vector[0])
+                processed += self._rows(vector)
             self.watermark = high
         if self.full_scan_due(group):
             self.recount(conn, group)
@@ -126,7 +127,7 @@ class EventsSource(Source):
         drift = sum(abs(truth.get(k, [Decimal(0)] * 2)[index] - self.totals.get(k, [Decimal(0)] * 2)[index])
                     for k in set(truth) | set(self.totals))
         decreased = [k for k in self.totals if truth.get(k, [Decimal(0)] * 2)[index] < self.totals[k][index]]
-        if decreased:
+        if decreased and self.monotonic:
             log.warning("recount of %s found lower totals for %d label sets (rows deleted?); "
                         "adopting them, which Prometheus sees as a counter reset", self.name, len(decreased))
         elif drift:
@@ -144,6 +145,11 @@ class EventsSource(Source):
         for key in itertools.product(*values):
             totals.setdefault(key, [Decimal(0)] * width)
         return totals
+
+    @staticmethod
+    def _rows(vector: list[Decimal]) -> int:
+        """How many source rows a totals vector aggregates."""
+        return int(vector[0])
 
     @property
     def value_index(self) -> int:
@@ -222,18 +228,63 @@ class SnapshotSource(GaugeSource):
 
 
 class ActiveUsersSource(GaugeSource):
-    """Recomputed whole: every user active in the last 30 days is counted (a range of the
-    last_active_at index, or a table scan when most users are that active). No cheaper form exists:
-    last_active_at is overwritten in place, so the exporter cannot tell a user entering a window
-    from one already in it without keeping every active user's timestamp in memory."""
+    """Recomputed on each refresh from three disjoint ranges of the last_active_at index (an
+    index-only count of every user active in the last 30 days, each entry read once): the one
+    gauge whose cost still grows with the platform, with the monthly active users. No exact
+    incremental form exists: last_active_at is overwritten in place, so a user seen active in a
+    window cannot be told apart from one entering it without that user's previous timestamp, which
+    the schema does not keep (and keeping every active user's timestamp here would make memory
+    grow with the users instead)."""
 
     def __init__(self, metric):
         super().__init__(metric)
         self._query = queries.active_users_query(metric)
 
     def compute(self, conn):
-        counts = conn.execute(self._query).fetchone()
-        return {(timeframe,): float(count) for timeframe, count in zip(ACTIVE_TIMEFRAMES, counts)}
+        slices = conn.execute(self._query).fetchone()
+        return {(timeframe,): float(sum(slices[:i + 1])) for i, timeframe in enumerate(ACTIVE_TIMEFRAMES)}
+
+
+class TransitionsSource(EventsSource):
+    """A gauge of how many rows are in each state, kept from an append-only log of state changes
+    (the state entered and the state left): seeded by one full aggregate below the watermark,
+    then each refresh reads only the changes stamped in [watermark, high) (one index range) and
+    adds 1 to the state entered and takes 1 from the state left. The periodic recount aggregates
+    the whole log again and reports the difference as drift. Every allowlisted state is exported,
+    at 0 when no row is in it."""
+
+    monotonic = False
+
+    def __init__(self, metric):
+        super().__init__(metric)
+        self._with_lower_bound = queries.transitions_query(metric, with_lower_bound=True)
+        self._full = queries.transitions_query(metric, with_lower_bound=False)
+
+    def _aggregate(self, conn, query, params, timeout):
+        set_statement_timeout(conn, timeout)
+        allowed = self.metric.allowlists[self.metric.spec.labels[0]]
+        result: dict[LabelKey, list[Decimal]] = {}
+        for entered, left, count in conn.execute(query, params):
+            for state, sign in ((entered, 1), (left, -1)):
+                if state is None and sign < 0:  # a row's first state: nothing was left
+                    continue
+                vector = result.setdefault((state if state in allowed else OTHER,), [Decimal(0), Decimal(0)])
+                vector[0] += sign * count  # the gauge: rows now in the state
+                vector[1] += count if sign > 0 else 0  # rows read, for rows_processed
+        return result
+
+    @staticmethod
+    def _rows(vector):
+        return int(vector[1])
+
+    def family(self):
+        if self.watermark is None:
+            return None
+        spec = self.metric.spec
+        family = GaugeMetricFamily(spec.name, spec.help, labels=spec.labels)
+        for key, vector in sorted(self.totals.items()):
+            family.add_metric(list(key), float(vector[0]))
+        return family
 
 
 class BalanceSource(Source):
@@ -405,7 +456,7 @@ class ReconciliationSource(Source):
 
 SOURCE_BY_SHAPE = {"events": EventsSource, "snapshot": SnapshotSource, "balances": BalanceSource,
                    "active_users": ActiveUsersSource, "ratio": RatioSource,
-                   "reconciliation": ReconciliationSource}
+                   "reconciliation": ReconciliationSource, "transitions": TransitionsSource}
 
 
 def make_source(metric: MetricConfig) -> Source:
