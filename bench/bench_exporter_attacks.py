@@ -46,7 +46,7 @@ server = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(server)
 body = "".join(
     f'payment_transactions_total{{{{status="s{{i % 4}}",currency="C{{i % 40}}",payment_method="m{{i % 5}}"}}}} {{i}}\\n'
-    for i in range(800)).encode()
+    for i in range(1200)).encode()
 http = server.HttpServer("127.0.0.1", 0, server.make_routes(lambda: body, lambda: []))
 http.start()
 print(http.port, len(body), flush=True)

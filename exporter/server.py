@@ -17,7 +17,12 @@ measures it under slowloris, connection floods and pipelining clients that never
   * count: at most max_connections; at the cap a new connection displaces the connection that has
     waited longest for a request (the slowloris, not the scraper being answered);
   * a GET or HEAD with a body gets 400 and the connection closes (the body is never read as a second
-    request); a reset or timeout is one log line, never a traceback."""
+    request); a reset or timeout is one log line, never a traceback.
+
+A scrape costs no rendering and no compression: /metrics answers with the latest pre-rendered body,
+gzip-compressed ahead of time for clients that accept it (Prometheus does: about 12x fewer bytes
+to copy), and deadlines use asyncio.timeout rather than wait_for, which would wrap every read and
+drain in a task of its own."""
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +37,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 log = logging.getLogger(__name__)
 
 TEXT = "text/plain; charset=utf-8"
-Response = tuple[str, bytes, str]  # status line text, body, content type
+# status line text, body, content type[, content encoding]
+Response = tuple[str, bytes, str] | tuple[str, bytes, str, str]
+GZIP = "gzip"
 MAX_REQUEST_HEAD = 16 * 1024
 HEAD_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0
@@ -48,10 +55,14 @@ HEAD_TOO_LARGE: Response = ("431 Request Header Fields Too Large", b"request hea
 NOT_ALLOWED: Response = ("405 Method Not Allowed", b"GET only\n", TEXT)
 
 
-def make_routes(metrics_body: Callable[[], bytes],
-                liveness_problems: Callable[[], list[str]]) -> Callable[[str], Response]:
-    def route(path: str) -> Response:
+def make_routes(metrics_body: Callable[[], bytes], liveness_problems: Callable[[], list[str]],
+                metrics_gzip: Callable[[], bytes | None] = lambda: None) -> Callable[..., Response]:
+    """route(path, gzip_accepted=False) -> Response. metrics_gzip gives the same body compressed
+    (None while there is none)."""
+    def route(path: str, gzip_accepted: bool = False) -> Response:
         if path == "/metrics":
+            if gzip_accepted and (compressed := metrics_gzip()) is not None:
+                return "200 OK", compressed, CONTENT_TYPE_LATEST, GZIP
             return "200 OK", metrics_body(), CONTENT_TYPE_LATEST
         if path == "/healthz":
             problems = liveness_problems()
@@ -72,8 +83,8 @@ class _Refused(Exception):
         self.response = response
 
 
-def _parse_head(head: bytes) -> tuple[bytes, bytes, bool]:
-    """(method, path, keep_alive) of a request head, or _Refused."""
+def _parse_head(head: bytes) -> tuple[bytes, bytes, bool, bool]:
+    """(method, path, keep_alive, gzip accepted) of a request head, or _Refused."""
     request_line, _, header_block = head[:-4].partition(b"\r\n")
     parts = request_line.split(b" ")
     if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or not parts[1].startswith(b"/"):
@@ -91,7 +102,15 @@ def _parse_head(head: bytes) -> tuple[bytes, bytes, bool]:
     if headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers:
         raise _Refused(BAD_REQUEST)
     keep_alive = version == b"HTTP/1.1" and headers.get(b"connection") != b"close"
-    return method, target.split(b"?", 1)[0], keep_alive
+    return method, target.split(b"?", 1)[0], keep_alive, _accepts_gzip(headers.get(b"accept-encoding", b""))
+
+
+def _accepts_gzip(accept_encoding: bytes) -> bool:
+    for item in accept_encoding.split(b","):
+        coding, _, params = item.strip().partition(b";")
+        if coding.strip() == b"gzip":
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
 
 
 class _Connection:
@@ -188,18 +207,21 @@ class HttpServer:
         first_wait = HEAD_TIMEOUT
         while True:  # HTTP/1.1 keep-alive: Prometheus reuses its connection between scrapes
             connection.waiting_since = time.monotonic()
-            first = await asyncio.wait_for(reader.read(1), first_wait)
+            async with asyncio.timeout(first_wait):
+                first = await reader.read(1)
             if not first:
                 return
             try:
-                head = first + await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
-                method, path, keep_alive = _parse_head(head)
+                async with asyncio.timeout(HEAD_TIMEOUT):
+                    head = first + await reader.readuntil(b"\r\n\r\n")
+                method, path, keep_alive, gzip_accepted = _parse_head(head)
             except asyncio.LimitOverrunError:
                 return await self._refuse(reader, connection, HEAD_TOO_LARGE)
             except _Refused as refused:
                 return await self._refuse(reader, connection, refused.response)
             connection.waiting_since = None
-            await self._respond(connection, self._route(path.decode("latin-1")), keep_alive, method == b"GET")
+            await self._respond(connection, self._route(path.decode("latin-1"), gzip_accepted), keep_alive,
+                                method == b"GET")
             if not keep_alive:
                 return
             first_wait = IDLE_TIMEOUT
@@ -214,7 +236,8 @@ class HttpServer:
         discarded = 0
         while discarded < LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
             try:
-                chunk = await asyncio.wait_for(reader.read(64 * 1024), left)
+                async with asyncio.timeout(left):
+                    chunk = await reader.read(64 * 1024)
             except (asyncio.TimeoutError, asyncio.LimitOverrunError):
                 return
             if not chunk:
@@ -223,8 +246,10 @@ class HttpServer:
 
     @staticmethod
     async def _respond(connection: _Connection, response: Response, keep_alive: bool, with_body: bool) -> None:
-        status, body, content_type = response
-        head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        status, body, content_type, *encoding = response
+        encoding = "".join(f"Content-Encoding: {e}\r\nVary: Accept-Encoding\r\n" for e in encoding)
+        head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{encoding}Content-Length: {len(body)}\r\n"
                 f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n").encode()
         connection.writer.write(head + body if with_body else head)
-        await asyncio.wait_for(connection.writer.drain(), WRITE_TIMEOUT)
+        async with asyncio.timeout(WRITE_TIMEOUT):
+            await connection.writer.drain()

@@ -41,7 +41,8 @@ class Exporter:
                            self.pool, self.health, lambda g=g: self.exposition.render(g), self.stop_event,
                            connect_wait=config.connect_timeout + 1)
             for g in used_groups]
-        self.http = HttpServer(host, port, make_routes(lambda: self.exposition.body, self.liveness_problems))
+        self.http = HttpServer(host, port, make_routes(lambda: self.exposition.body, self.liveness_problems,
+                                                       lambda: self.exposition.gzip_body))
         self._startup = threading.Thread(target=self._start_refreshing, name="startup", daemon=True)
         self._ticker = threading.Thread(target=self._render_every_second, name="render", daemon=True)
 

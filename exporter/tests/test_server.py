@@ -2,6 +2,8 @@
 in time, space and number, and a misbehaving client costs one log line."""
 from __future__ import annotations
 
+import gzip
+import http.client as http_client
 import logging
 import socket
 import struct
@@ -178,3 +180,39 @@ def test_a_reset_is_one_log_line_without_a_traceback(serve, caplog):
     assert 1 <= len(records) <= 5
     assert all(r.exc_info is None and "\n" not in r.getMessage() for r in records)
     assert all("ConnectionResetError" in r.getMessage() or "BrokenPipe" in r.getMessage() for r in records)
+
+
+@pytest.mark.parametrize("accept, compressed", [(b"gzip", True), (b"deflate, gzip;q=0.5", True),
+                                                (b"gzip;q=0", False), (b"br", False), (None, False)])
+def test_metrics_are_sent_gzipped_exactly_when_the_client_accepts_gzip(accept, compressed):
+    packed = gzip.compress(BODY)
+    instance = HttpServer("127.0.0.1", 0, make_routes(lambda: BODY, lambda: [], lambda: packed))
+    instance.start()
+    try:
+        with connect(instance.port) as sock:
+            header = b"Accept-Encoding: " + accept + b"\r\n" if accept else b""
+            sock.sendall(b"GET /metrics HTTP/1.1\r\n" + header + b"\r\nGET /metrics HTTP/1.1\r\n\r\n")
+            status, body = read_response(sock)
+            assert status == "HTTP/1.1 200 OK"
+            assert body == (packed if compressed else BODY)
+            assert gzip.decompress(body) == BODY if compressed else body == BODY
+            assert read_response(sock) == ("HTTP/1.1 200 OK", BODY)  # the next request asked for none
+        client = http_client.HTTPConnection("127.0.0.1", instance.port, timeout=10)
+        client.request("GET", "/metrics", headers={"Accept-Encoding": accept.decode()} if accept else {})
+        response = client.getresponse()
+        assert response.getheader("Content-Encoding") == ("gzip" if compressed else None)
+        assert response.getheader("Content-Length") == str(len(packed if compressed else BODY))
+        client.close()
+    finally:
+        instance.stop()
+
+
+def test_the_exporter_serves_its_pre_compressed_exposition_to_gzip_scrapers(serve):
+    from exporter.exposition import Exposition
+    exposition = Exposition()
+    exposition.render()
+    route = make_routes(lambda: exposition.body, lambda: [], lambda: exposition.gzip_body)
+    status, body, content_type, encoding = route("/metrics", True)
+    assert (status, encoding) == ("200 OK", "gzip")
+    assert gzip.decompress(body) == exposition.body and b"process_resident_memory_bytes" in exposition.body
+    assert route("/metrics", False)[1] == exposition.body
