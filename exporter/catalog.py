@@ -11,7 +11,9 @@ Shapes:
   balances      gauge: sum of wallet balances, seeded once, then moved by the ledger entries past a
                 watermark (recounted in full on the group's recount_interval).
   active_users  gauge: users active within the last day, week and month (rolling 24h, 7d, 30d),
-                counted over three disjoint ranges of the last_active_at index (index-only).
+                seeded by counting ranges of the last_active_at index, then moved by the log of
+                activity updates (each with the previous last_active_at) and the users whose last
+                activity slid out of a window: small index ranges per refresh.
   transitions   gauge: how many rows are in each state, kept from an append-only table of state
                 changes (the state entered and the one left): +1 for the state entered, -1 for
                 the one left, read incrementally past a timestamp watermark like `events`.
@@ -37,6 +39,8 @@ class MetricSpec:
     # the metric's `table`, except those listed in `ledger_roles` (reconciliation only).
     roles: tuple[str, ...] = ()
     ledger_roles: tuple[str, ...] = ()
+    # The config key naming the table of the ledger_roles (a ledger, or a log of updates).
+    second_table: str = "ledger_table"
     timestamp_role: str | None = None  # events: the watermark column
     value: str | None = None  # SQL template over {role} placeholders; None means count rows
     default_buckets: tuple[float, ...] = ()
@@ -125,7 +129,9 @@ CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in [
         timestamp_role="created_at"),
     MetricSpec(
         "user_active_total", "gauge", "Users active within the last day, week or month.",
-        shape="active_users", roles=("last_active_at",)),
+        shape="active_users", roles=("last_active_at",),
+        ledger_roles=("log_user_id", "log_previous_active_at", "log_last_active_at", "log_occurred_at"),
+        second_table="log_table"),
     MetricSpec(
         "user_verification_status", "gauge", "Users by KYC verification status.",
         shape="transitions", labels=("kyc_status",), roles=("occurred_at", "previous_status"),

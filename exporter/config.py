@@ -48,7 +48,7 @@ class MetricConfig:
     table: TableName
     columns: dict[str, str]  # role (label or column role) -> column name
     allowlists: dict[str, tuple[str, ...]]  # label -> allowed values
-    ledger_table: TableName | None = None
+    ledger_table: TableName | None = None  # the table of spec.ledger_roles (a ledger, or a log)
     buckets: dict[str, tuple[float, ...]] | None = None  # "default" or a first-label value -> bounds
     window: float | None = None  # ratio: seconds of history considered
     numerator: tuple[str, ...] = ()
@@ -151,7 +151,7 @@ def _parse_metric(spec: MetricSpec, data: Any, groups: dict[str, GroupConfig],
     where = f"metrics.{spec.name}"
     allowed = {"group", "table", "columns"}
     if spec.ledger_roles:
-        allowed.add("ledger_table")
+        allowed.add(spec.second_table)
     if spec.type == "histogram":
         allowed.add("buckets")
     if spec.shape == "ratio":
@@ -165,7 +165,7 @@ def _parse_metric(spec: MetricSpec, data: Any, groups: dict[str, GroupConfig],
         raise ConfigError(f"{where}.group: unknown group {group!r}; defined groups are "
                           + ", ".join(sorted(groups)))
     table = _table(data.get("table"), f"{where}.table")
-    ledger_table = _table(data.get("ledger_table"), f"{where}.ledger_table") \
+    ledger_table = _table(data.get(spec.second_table), f"{where}.{spec.second_table}") \
         if spec.ledger_roles else None
 
     # A role not mapped explicitly is looked up under its own name.

@@ -41,7 +41,8 @@ def _needs(metric: MetricConfig) -> list[tuple]:
     if shape == "ratio":
         return [(metric.table, c["reviewed_at"], "reviews that entered or left the window")]
     if shape == "active_users":
-        return [(metric.table, c["last_active_at"], "users active in the last 30 days (index-only)")]
+        return [(metric.ledger_table, c["log_occurred_at"], "activity updates of the window"),
+                (metric.table, c["last_active_at"], "users whose last activity slid out of a timeframe")]
     return []
 
 

@@ -126,21 +126,66 @@ def snapshot_query(metric: MetricConfig) -> sql.Composed:
     return _grouped(metric, [aggregate], _table(metric.table))
 
 
-def active_users_query(metric: MetricConfig) -> sql.Composed:
-    """Users whose last activity falls in each disjoint slice between the timeframes' bounds
-    (the last day, then day to week, then week to month), each a count over one range of the
-    last_active_at index: an index-only scan that reads every entry of the month once and no
-    other. The cumulative sums (day, week, month) are taken by the caller."""
-    last_active = _column(metric, "last_active_at")
-    bounds = [sql.SQL("now() - {i}::interval").format(i=sql.Literal(i)) for i in ACTIVE_TIMEFRAMES.values()]
-    counts = []
-    for i, lower in enumerate(bounds):
-        where = sql.SQL("{c} >= {lower}").format(c=last_active, lower=lower)
-        if i:
-            where += sql.SQL(" AND {c} < {upper}").format(c=last_active, upper=bounds[i - 1])
-        counts.append(sql.SQL("(SELECT count(*) FROM {t} WHERE {where})").format(
-            t=_table(metric.table), where=where))
-    return sql.SQL("SELECT ") + sql.SQL(", ").join(counts)
+def _activity_by_user(metric: MetricConfig, since: str) -> sql.Composed:
+    """Per user with activity logged since %(since)s: `prev`, the value the first such update
+    replaced (the user's last_active_at at `since`; NULL if it had none or did not exist), `ts`
+    when that update was logged, `at_high` the value as of %(high)s (None if the first update came
+    after it) and `now_value` the latest value. A handful of rows per refresh interval."""
+    prev, new = _column(metric, "log_previous_active_at"), _column(metric, "log_last_active_at")
+    ts = _column(metric, "log_occurred_at")
+    return sql.SQL(
+        "SELECT (array_agg({prev} ORDER BY {ts}, {prev} NULLS FIRST))[1] AS prev, min({ts}) AS ts, "
+        "(array_agg({new} ORDER BY {ts} DESC, {new} DESC) FILTER (WHERE {ts} < %(high)s))[1] AS at_high, "
+        "(array_agg({new} ORDER BY {ts} DESC, {new} DESC))[1] AS now_value "
+        "FROM {log} WHERE {ts} >= %({since})s GROUP BY {user}").format(
+        prev=prev, new=new, ts=ts, user=_column(metric, "log_user_id"), log=_table(metric.ledger_table),
+        since=sql.SQL(since))
+
+
+def _windows() -> list[sql.Composable]:
+    return [sql.SQL("{i}::interval").format(i=sql.Literal(i)) for i in ACTIVE_TIMEFRAMES.values()]
+
+
+def _indexed_between(metric: MetricConfig, low: str, high: str) -> sql.Composed:
+    """Users whose last_active_at lies in [low, high): a range of its index."""
+    return sql.SQL("(SELECT count(*) FROM {users} WHERE {v} >= {low} AND {v} < {high})").format(
+        users=_table(metric.table), v=_column(metric, "last_active_at"), low=sql.SQL(low), high=sql.SQL(high))
+
+
+def active_users_seed_query(metric: MetricConfig) -> sql.Composed:
+    """Per timeframe, the users whose last activity as of %(high)s lies in [high - window, high):
+    those whose last_active_at lies there now (a range of its index, an entry per active user:
+    the seed and the recount only), less those that got there by an update logged after high,
+    plus those whose value before such an update lay there."""
+    counts = [sql.SQL("{indexed} - (SELECT count(*) FROM activity WHERE now_value >= %(high)s - {w} "
+                      "AND now_value < %(high)s) + (SELECT count(*) FROM activity WHERE prev >= %(high)s - {w} "
+                      "AND prev < %(high)s)").format(
+        indexed=_indexed_between(metric, f"%(high)s - {w.as_string(None)}", "%(high)s"), w=w)
+        for w in _windows()]
+    return sql.SQL("WITH activity AS ({activity}) SELECT {counts}").format(
+        activity=_activity_by_user(metric, "high"), counts=sql.SQL(", ").join(counts))
+
+
+def active_users_delta_query(metric: MetricConfig) -> sql.Composed:
+    """Per timeframe, how the count moved from the window [low - w, low) to [high - w, high):
+      + users updated in [low, high) whose value at high is inside the new window
+      - users updated in [low, high) whose value at low was inside the old one
+      - users not updated in [low, high) whose value slid out, at the tail [low - w, high - w):
+        those whose last_active_at lies there now (a small range of its index), less those that
+        got there by an update logged since low, plus those updated only after high whose previous
+        value lay there.
+    Then the number of users updated in [low, high)."""
+    deltas = [sql.SQL(
+        "count(*) FILTER (WHERE ts < %(high)s AND at_high >= %(high)s - {w} AND at_high < %(high)s) "
+        "- count(*) FILTER (WHERE ts < %(high)s AND prev >= %(low)s - {w} AND prev < %(low)s) "
+        "- {tail} "
+        "+ count(*) FILTER (WHERE now_value >= %(low)s - {w} AND now_value < %(high)s - {w}) "
+        "- count(*) FILTER (WHERE ts >= %(high)s AND prev >= %(low)s - {w} AND prev < %(high)s - {w})").format(
+        w=w, tail=_indexed_between(metric, f"%(low)s - {w.as_string(None)}", f"%(high)s - {w.as_string(None)}"))
+        for w in _windows()]
+    updated = sql.SQL("count(*) FILTER (WHERE ts < %(high)s)")
+    return sql.SQL("WITH activity AS ({activity}) SELECT {counts} FROM activity").format(
+        activity=_activity_by_user(metric, "low"), counts=sql.SQL(", ").join(deltas + [updated]))
 
 
 def transitions_query(metric: MetricConfig, with_lower_bound: bool) -> sql.Composed:

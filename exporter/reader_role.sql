@@ -29,6 +29,7 @@ GRANT SELECT (source, currency, amount, recognized_at) ON revenue_entries TO bus
 GRANT SELECT (fee_type, currency, amount, collected_at) ON fees TO business_metrics_reader;
 GRANT SELECT (previous_status, kyc_status, occurred_at) ON user_verification_events
     TO business_metrics_reader;
+GRANT SELECT (user_id, previous_active_at, last_active_at, occurred_at) ON user_activity_events TO business_metrics_reader;
 GRANT SELECT (risk_level, model_version, detection_type, outcome, created_at, reviewed_at)
     ON fraud_alerts TO business_metrics_reader;
 

@@ -4,7 +4,7 @@
 --
 -- What the exporter relies on:
 --   * event tables (payment_events, wallet_ledger, revenue_entries, fees, user_verification_events,
---     and users/fraud_alerts for their creation time) are append-only: a row, once committed, keeps its timestamp;
+--     user_activity_events, and users/fraud_alerts for their creation time) are append-only: a row, once committed, keeps its timestamp;
 --   * each such timestamp is set no earlier than the start of the inserting transaction
 --     (DEFAULT now() does exactly that), and has an index: incremental refreshes read one
 --     index range per interval;
@@ -23,8 +23,9 @@
 --   wallet_ledger_wallet_id_amount_idx + wallets_pkey    each changed wallet's ledger sum (index-only:
 --                                                        the index covers the amount) and balance
 --   fraud_alerts_reviewed_at_idx                         reviews entering and leaving the 30-day window
---   users_last_active_at_idx                             users active in the last 30 days, an
---                                                        index-only count of three disjoint ranges
+--   user_activity_events_occurred_at_idx                 activity updates of the window
+--   users_last_active_at_idx                             users whose last activity slid out of a
+--                                                        timeframe (a window's tail); the seed
 --   user_verification_events_occurred_at_idx             KYC status changes of the window
 -- Foreign keys are left out: the exporter does not depend on them.
 
@@ -54,10 +55,29 @@ CREATE TABLE IF NOT EXISTS user_verification_events (
 );
 CREATE INDEX IF NOT EXISTS user_verification_events_occurred_at_idx ON user_verification_events (occurred_at);
 
-CREATE OR REPLACE FUNCTION users_log_registered_kyc() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Append-only log of activity updates: one row each time users.last_active_at changes (or is set
+-- at registration), with the value it replaced. last_active_at itself is overwritten in place, so
+-- without the previous value a refresh could not tell a user entering the last day/week/month from
+-- one already in it; with it, user_active_total reads only the updates of its window. The exporter
+-- reads only rows newer than its watermark (minutes), so rows older than a day may be deleted.
+-- last_active_at is only ever set to now() (never back-dated): the log row is stamped the same.
+CREATE TABLE IF NOT EXISTS user_activity_events (
+    id                  bigserial PRIMARY KEY,
+    user_id             bigint NOT NULL,
+    previous_active_at  timestamptz,           -- NULL for a first activity
+    last_active_at      timestamptz NOT NULL,
+    occurred_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS user_activity_events_occurred_at_idx ON user_activity_events (occurred_at);
+
+-- The triggers write both logs from users itself, so no code path can change a KYC status or an
+-- activity time without its log row; a platform may write the logs from its own code instead.
+CREATE OR REPLACE FUNCTION users_log_registration() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO user_verification_events (user_id, previous_status, kyc_status)
     SELECT id, NULL, kyc_status FROM registered;
+    INSERT INTO user_activity_events (user_id, previous_active_at, last_active_at)
+    SELECT id, NULL, last_active_at FROM registered WHERE last_active_at IS NOT NULL;
     RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION users_log_kyc_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -66,12 +86,21 @@ BEGIN
     VALUES (NEW.id, OLD.kyc_status, NEW.kyc_status);
     RETURN NULL;
 END $$;
--- One statement-level insert per registration batch; the update trigger fires only on rows whose
--- kyc_status changed (activity updates of last_active_at never reach it).
-CREATE OR REPLACE TRIGGER users_kyc_registered AFTER INSERT ON users
-    REFERENCING NEW TABLE AS registered FOR EACH STATEMENT EXECUTE FUNCTION users_log_registered_kyc();
+CREATE OR REPLACE FUNCTION users_log_activity() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO user_activity_events (user_id, previous_active_at, last_active_at)
+    VALUES (NEW.id, OLD.last_active_at, NEW.last_active_at);
+    RETURN NULL;
+END $$;
+-- One statement-level insert per registration batch; the update triggers fire only on rows whose
+-- kyc_status or last_active_at changed.
+CREATE OR REPLACE TRIGGER users_registered AFTER INSERT ON users
+    REFERENCING NEW TABLE AS registered FOR EACH STATEMENT EXECUTE FUNCTION users_log_registration();
 CREATE OR REPLACE TRIGGER users_kyc_changed AFTER UPDATE OF kyc_status ON users
     FOR EACH ROW WHEN (OLD.kyc_status IS DISTINCT FROM NEW.kyc_status) EXECUTE FUNCTION users_log_kyc_change();
+CREATE OR REPLACE TRIGGER users_active AFTER UPDATE OF last_active_at ON users
+    FOR EACH ROW WHEN (NEW.last_active_at IS NOT NULL AND OLD.last_active_at IS DISTINCT FROM NEW.last_active_at)
+    EXECUTE FUNCTION users_log_activity();
 
 CREATE TABLE IF NOT EXISTS payments (
     id              bigserial PRIMARY KEY,

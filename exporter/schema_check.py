@@ -32,10 +32,11 @@ def check_schema(conn: psycopg.Connection, config: Config) -> None:
     readable_tables = {(s, t) for s, t, _ in rows}
 
     errors = []
+    second = {f"metrics.{m.name}.columns.{role}": m.spec.second_table
+              for m in config.metrics for role in m.spec.ledger_roles}
     for field, table, column in needed:
         if (table.schema, table.name) not in readable_tables:
-            field_of_table = field.rsplit(".columns.", 1)[0] + (
-                ".ledger_table" if ".columns.ledger_" in field else ".table")
+            field_of_table = field.rsplit(".columns.", 1)[0] + "." + second.get(field, "table")
             message = (f"{field_of_table}: table {table} does not exist or the exporter's role "
                        "cannot read it")
         elif (table.schema, table.name, column) not in present:

@@ -6,7 +6,7 @@ one full aggregate below the watermark; each later refresh adds only the rows st
 [watermark, high); a periodic full recount compares and adopts the database's truth, reporting the
 difference as drift. The balance, ratio and reconciliation gauges follow the same pattern over the
 ledger, the review timestamps and the changed wallets, and the KYC counts over the log of status
-changes. Active users are counted over index ranges on each refresh (see its class for why).
+changes; active users from the log of activity updates and the index's window tails.
 
 Full scans (seeds, recounts, the full reconciliation) take a database-wide advisory lock first, so
 at most one runs at a time on the database, from any replica: that is what bounds start-up.
@@ -227,22 +227,55 @@ class SnapshotSource(GaugeSource):
         return values
 
 
-class ActiveUsersSource(GaugeSource):
-    """Recomputed on each refresh from three disjoint ranges of the last_active_at index (an
-    index-only count of every user active in the last 30 days, each entry read once): the one
-    gauge whose cost still grows with the platform, with the monthly active users. No exact
-    incremental form exists: last_active_at is overwritten in place, so a user seen active in a
-    window cannot be told apart from one entering it without that user's previous timestamp, which
-    the schema does not keep (and keeping every active user's timestamp here would make memory
-    grow with the users instead)."""
+class ActiveUsersSource(Source):
+    """Users active within the last day, week and month, as of the watermark. Seeded by counting
+    ranges of the last_active_at index (start-up and the recount only: it reads an entry per
+    monthly active user). last_active_at is overwritten in place, so each refresh reads the log of
+    activity updates instead (each with its previous value, schema.sql): a user whose first update
+    since the watermark found them outside a window entered it; a user inside a window at the
+    watermark left it when their last activity slid out by `high`, which a small range of the
+    index at the window's tail finds (plus those updated only after `high`, from the log). So a
+    refresh reads what changed, not every active user (queries.active_users_delta_query). The
+    recount compares the full count."""
+
+    needs_watermark = recounts = True
 
     def __init__(self, metric):
         super().__init__(metric)
-        self._query = queries.active_users_query(metric)
+        self.counts: list[int] | None = None
+        self._seed = queries.active_users_seed_query(metric)
+        self._delta = queries.active_users_delta_query(metric)
 
-    def compute(self, conn):
-        slices = conn.execute(self._query).fetchone()
-        return {(timeframe,): float(sum(slices[:i + 1])) for i, timeframe in enumerate(ACTIVE_TIMEFRAMES)}
+    def refresh(self, conn, high, group):
+        assert high is not None
+        if self.counts is None:
+            begin_full_scan(conn, group.full_scan_timeout)
+            self.counts = list(conn.execute(self._seed, {"high": high}).fetchone())
+            self.watermark, self.last_full_scan = high, time.monotonic()
+            return 0
+        processed = 0
+        if high > self.watermark:
+            set_statement_timeout(conn, group.statement_timeout)
+            *deltas, processed = conn.execute(self._delta, {"low": self.watermark, "high": high}).fetchone()
+            self.counts = [count + delta for count, delta in zip(self.counts, deltas)]
+            self.watermark = high
+        if self.full_scan_due(group):
+            begin_full_scan(conn, group.full_scan_timeout)
+            truth = list(conn.execute(self._seed, {"high": self.watermark}).fetchone())
+            self.last_drift = float(sum(abs(a - b) for a, b in zip(truth, self.counts)))
+            if self.last_drift:
+                log.warning("recount of %s differs from the incremental counts by %d (activity set "
+                            "without the log, or back-dated?)", self.name, self.last_drift)
+            self.counts, self.last_full_scan = truth, time.monotonic()
+        return processed
+
+    def family(self):
+        if self.counts is None:
+            return None
+        family = GaugeMetricFamily(self.metric.spec.name, self.metric.spec.help, labels=("timeframe",))
+        for timeframe, count in zip(ACTIVE_TIMEFRAMES, self.counts):
+            family.add_metric([timeframe], float(count))
+        return family
 
 
 class TransitionsSource(EventsSource):

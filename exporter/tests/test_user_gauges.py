@@ -1,12 +1,16 @@
-"""The user gauges at platform scale: KYC counts follow the log of status changes incrementally
-(a live change moves them, the full recount finds no drift), active users follow a live
-activity update, and the covering index behind the reconciliation is checked at start."""
+"""The user gauges at platform scale: KYC counts follow the log of status changes and active users
+the log of activity updates, incrementally (a live change moves them, users slide out of the
+windows as time passes, the full recount finds no drift, and a change the log missed shows as
+drift); the covering index behind the reconciliation is checked at start."""
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 import psycopg
 
+from exporter import queries, sources
 from exporter.index_check import missing_indexes
 
 from .conftest import fast_config
@@ -104,6 +108,91 @@ def test_active_users_follow_a_live_activity_update(database, start_exporter):
     assert after == {"day": before["day"] + 2, "week": before["week"] + 1, "month": before["month"] + 1}
     with database.connect() as conn:
         assert business(samples) == expected_samples(conn, config)
+
+
+ACTIVE = "user_active_total"
+
+
+def test_active_users_recount_finds_no_drift_and_reports_activity_the_log_missed(database, start_exporter):
+    config = fast_config()
+    with database.connect() as conn:
+        populate(conn, seed=45)
+    exporter = start_exporter(database.reader_dsn, config)
+    settle(exporter.port)
+    with database.connect() as conn:
+        with new_rows(conn):
+            conn.execute("UPDATE users SET last_active_at = now() WHERE id IN (SELECT id FROM users "
+                         "WHERE last_active_at < now() - interval '40 days' ORDER BY id LIMIT 3)")
+    settle(exporter.port)
+    source = next(s for s in exporter.sources if s.name == ACTIVE)
+    source.last_full_scan = float("-inf")
+    settle(exporter.port)
+    assert value(scrape(exporter.port), "business_exporter_recount_drift", metric=ACTIVE) == 0
+    with database.connect() as conn:
+        assert business(scrape(exporter.port)) == expected_samples(conn, config)
+
+        conn.execute("ALTER TABLE users DISABLE TRIGGER users_active")  # an update the log missed
+        conn.execute("UPDATE users SET last_active_at = now() WHERE id = (SELECT id FROM users "
+                     "WHERE last_active_at < now() - interval '40 days' ORDER BY id LIMIT 1)")
+        conn.execute("ALTER TABLE users ENABLE TRIGGER users_active")
+    settle(exporter.port)
+    before = value(scrape(exporter.port), ACTIVE, timeframe="month")
+    source.last_full_scan = float("-inf")
+    settle(exporter.port)
+    samples = scrape(exporter.port)
+    assert value(samples, ACTIVE, timeframe="month") == before + 1
+    assert value(samples, "business_exporter_recount_drift", metric=ACTIVE) == 3  # day, week and month
+    with database.connect() as conn:
+        assert business(samples) == expected_samples(conn, config)
+
+
+def _as_of_watermark(source) -> tuple:
+    """(watermark, counts) of the source; the refresh thread sets one, then the other."""
+    return source.watermark, list(source.counts or [])
+
+
+def test_active_users_slide_out_of_each_window_as_time_passes(database, start_exporter, monkeypatch):
+    windows = {"day": "2 seconds", "week": "4 seconds", "month": "7 seconds"}  # scaled down
+    monkeypatch.setattr(queries, "ACTIVE_TIMEFRAMES", windows)
+    monkeypatch.setattr(sources, "ACTIVE_TIMEFRAMES", windows)
+    exporter = start_exporter(database.reader_dsn, fast_config())
+    settle(exporter.port)
+    source = next(s for s in exporter.sources if s.name == ACTIVE)
+    activity: dict[int, list] = {}  # user -> the times its last_active_at was set
+    with database.connect() as conn:
+        with new_rows(conn):
+            for email in ("a@example.com", "b@example.com"):
+                user, at = conn.execute(
+                    "INSERT INTO users (email, source, user_type, last_active_at) "
+                    "VALUES (%s, 'organic', 'personal', now()) RETURNING id, last_active_at", [email]).fetchone()
+                activity[user] = [at]
+    first = min(activity)
+
+    def expected(watermark) -> list[int]:
+        latest = [max((t for t in times if t < watermark), default=None) for times in activity.values()]
+        return [sum(1 for t in latest if t is not None and t >= watermark - timedelta(seconds=int(w.split()[0])))
+                for w in windows.values()]
+
+    started, seen, compared = time.monotonic(), set(), 0
+    while time.monotonic() - started < 10:
+        if first in activity and len(activity[first]) == 1 and time.monotonic() - started > 2.5:
+            with database.connect() as conn:  # a second activity of one user, mid-way
+                with new_rows(conn):
+                    activity[first].append(conn.execute(
+                        "UPDATE users SET last_active_at = now() WHERE id = %s RETURNING last_active_at",
+                        [first]).fetchone()[0])
+        watermark, counts = _as_of_watermark(source)
+        if counts != expected(watermark):  # read between the two assignments of a refresh?
+            time.sleep(0.05)
+            watermark, counts = _as_of_watermark(source)
+            assert counts == expected(watermark), (watermark, counts)
+        seen.add(tuple(counts))
+        compared += 1
+        time.sleep(0.1)
+    # the counts went through the windows' edges: both in all three, then out of the day, then
+    # the user active twice back in it, and finally only that user in the month
+    assert {(2, 2, 2), (0, 2, 2), (1, 2, 2), (0, 0, 1)} <= seen, seen
+    assert compared > 30
 
 
 def test_an_index_that_no_longer_covers_the_ledger_amount_is_a_warning(database, start_exporter, caplog):
