@@ -25,6 +25,7 @@ import http.client
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -391,12 +392,20 @@ def measure_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
         full_reconciliation_ms = sum(v for q, v in seed_queries.items() if "LEFT JOIN (SELECT" in q)
         rss_seeded = rss_mb(process.pid)
         time.sleep(12)  # steady state: at least one refresh with nothing new
-        with psycopg.connect(admin, autocommit=True) as conn:
-            top = conn.execute("SELECT max(id) FROM payments").fetchone()[0]
-            conn.execute(NEW_ROWS_SQL.format(lo=top + 1, hi=top + NEW_ROWS))
-        time.sleep(1.5)  # past the safety lag
-        window_start = statements(admin, READER)
+        # The exporter is paused while the new rows are written and until they are past the safety
+        # lag, so that each group's first refresh afterwards is the one that reads them: a refresh
+        # between the insert and the start of the window would leave the window an empty one.
         last = exporter_successes(port)
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            time.sleep(0.5)  # a query sent just before the pause finishes before the window
+            window_start = statements(admin, READER)
+            with psycopg.connect(admin, autocommit=True) as conn:
+                top = conn.execute("SELECT max(id) FROM payments").fetchone()[0]
+                conn.execute(NEW_ROWS_SQL.format(lo=top + 1, hi=top + NEW_ROWS))
+            time.sleep(2)  # past the safety lag
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
         wait_until(lambda: all(v > last[g] for g, v in exporter_successes(port).items()), 120,
                    "one refresh of every group")
         _, steady_queries = db_time_per_round(window_start, statements(admin, READER), our_kind_excluded)

@@ -72,12 +72,14 @@ CREATE INDEX IF NOT EXISTS user_activity_events_occurred_at_idx ON user_activity
 
 -- The triggers write both logs from users itself, so no code path can change a KYC status or an
 -- activity time without its log row; a platform may write the logs from its own code instead.
+-- A registration's rows are stamped with the user's created_at, as user_registrations_total counts
+-- it (imported users keep their own registration time); later changes with the change's now().
 CREATE OR REPLACE FUNCTION users_log_registration() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO user_verification_events (user_id, previous_status, kyc_status)
-    SELECT id, NULL, kyc_status FROM registered;
-    INSERT INTO user_activity_events (user_id, previous_active_at, last_active_at)
-    SELECT id, NULL, last_active_at FROM registered WHERE last_active_at IS NOT NULL;
+    INSERT INTO user_verification_events (user_id, previous_status, kyc_status, occurred_at)
+    SELECT id, NULL, kyc_status, created_at FROM registered;
+    INSERT INTO user_activity_events (user_id, previous_active_at, last_active_at, occurred_at)
+    SELECT id, NULL, last_active_at, created_at FROM registered WHERE last_active_at IS NOT NULL;
     RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION users_log_kyc_change() RETURNS trigger LANGUAGE plpgsql AS $$
