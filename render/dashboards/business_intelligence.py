@@ -10,13 +10,8 @@ from model.slo import SloSpec
 from render.dashboards import alerts
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
-    Query,
-    bar_gauge_panel,
-    firing_alerts_table,
-    lower_limit,
-    stat_panel,
-    timeseries_panel,
-    upper_limit,
+    Query, RATE, bar_gauge_panel, firing_alerts_table, lower_limit, rate, stacked_panel, stat_panel, sum_by,
+    timeseries_panel, trend_panel, upper_limit,
 )
 from render.dashboards.targets import (
     FRAUD_FALSE_POSITIVE_RATE_MAX,
@@ -28,7 +23,6 @@ from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, fees, revenue
 from render.dashboards.variables import currency_variable, eq, select
 
 FOLDER = "business-intelligence"
-RATE = "$__rate_interval"
 SUBSCRIPTION = eq("source", "subscriptions")  # the `source` of revenue_total that subscriptions book (exporter allowlist)
 
 
@@ -69,28 +63,25 @@ def _revenue_row(board: Board, settings: Settings) -> None:
             w=8,
             h=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Daily revenue run rate vs 7-day average",
             "Revenue of the last hour extrapolated to a day, against the average day of the last 7 days.",
             units.Short,
             Query(f"sum by (currency) ({revenue('rate', '1h')}) * 86400", "{{currency}} last hour"),
             Query(f"sum by (currency) ({revenue('rate', '7d')}) * 86400", "{{currency}} 7-day average"),
-            min_value=0,
             w=16,
         ),
-        timeseries_panel(
+        stacked_panel(
             "Revenue per hour by source",
             "Revenue per hour by source and currency.",
             units.Short,
-            Query(f"sum by (source, currency) ({revenue('rate', RATE)}) * 3600", "{{source}} {{currency}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("source, currency", revenue("rate", RATE), 3600),
         ),
         bar_gauge_panel(
             "Revenue by source (24h)",
             "Revenue booked in the last 24 hours by source and currency.",
             units.Short,
-            Query(f"sum by (source, currency) ({revenue('increase', '24h')})", "{{source}} {{currency}}"),
+            sum_by("source, currency", revenue("increase", "24h")),
             min_value=0,
         ),
     )
@@ -98,19 +89,17 @@ def _revenue_row(board: Board, settings: Settings) -> None:
 
 def _fees_row(board: Board) -> None:
     board.row("Fees").add(
-        timeseries_panel(
+        stacked_panel(
             "Fees collected per hour by type",
             "Fees collected per hour by fee type and currency.",
             units.Short,
-            Query(f"sum by (fee_type, currency) ({fees('rate', RATE)}) * 3600", "{{fee_type}} {{currency}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("fee_type, currency", fees("rate", RATE), 3600),
         ),
         bar_gauge_panel(
             "Fees by type (24h)",
             "Fees collected in the last 24 hours by fee type and currency.",
             units.Short,
-            Query(f"sum by (fee_type, currency) ({fees('increase', '24h')})", "{{fee_type}} {{currency}}"),
+            sum_by("fee_type, currency", fees("increase", "24h")),
             min_value=0,
         ),
     )
@@ -122,7 +111,7 @@ def _subscriptions_row(board: Board) -> None:
             "Subscription revenue (30d)",
             "Subscription revenue of the last 30 days, per currency.",
             units.Short,
-            Query(f"sum by (currency) ({_subscriptions('increase', '30d')})", "{{currency}}"),
+            sum_by("currency", _subscriptions("increase", "30d")),
             sparkline=False,
             w=6,
         ),
@@ -138,12 +127,11 @@ def _subscriptions_row(board: Board) -> None:
             decimals=1,
             w=6,
         ),
-        timeseries_panel(
+        trend_panel(
             "Subscription revenue per day",
             "Subscription revenue per day, per currency.",
             units.Short,
-            Query(f"sum by (currency) ({_subscriptions('rate', RATE)}) * 86400", "{{currency}}"),
-            min_value=0,
+            sum_by("currency", _subscriptions("rate", RATE), 86400),
         ),
     )
 
@@ -180,30 +168,25 @@ def _registrations_row(board: Board, settings: Settings) -> None:
             units.Short,
             Query(f"sum(increase({registrations}[24h]))"),
         ),
-        timeseries_panel(
+        trend_panel(
             "Registrations per hour",
             "New users per hour, all sources; the dashed line is the 10 per hour anomaly floor.",
             units.Short,
             Query(f"sum(rate({registrations}[{RATE}])) * 3600", "registrations/h"),
             thresholds=lower_limit(REGISTRATIONS_PER_HOUR_MIN),
             links=[alerts.runbook_link(settings, alerts.USER_REGISTRATION_ANOMALY)],
-            min_value=0,
         ),
-        timeseries_panel(
+        stacked_panel(
             "Registrations per hour by source",
             "New users per hour by acquisition source.",
             units.Short,
-            Query(f"sum by (source) (rate({registrations}[{RATE}])) * 3600", "{{source}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("source", rate(registrations), 3600),
         ),
-        timeseries_panel(
+        stacked_panel(
             "Registrations per hour by user type",
             "New users per hour by user type.",
             units.Short,
-            Query(f"sum by (user_type) (rate({registrations}[{RATE}])) * 3600", "{{user_type}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("user_type", rate(registrations), 3600),
         ),
     )
 
@@ -227,12 +210,11 @@ def _engagement_row(board: Board) -> None:
             decimals=1,
             w=12,
         ),
-        timeseries_panel(
+        trend_panel(
             "Active users over time",
             f"Distinct active users; {ACTIVE_TIMEFRAMES_NOTE}.",
             units.Short,
             Query(f"max by (timeframe) ({active})", "{{timeframe}}"),
-            min_value=0,
             w=24,
         ),
     )
@@ -245,7 +227,7 @@ def _kyc_row(board: Board) -> None:
             "Users by KYC status",
             "Users at each step of KYC verification.",
             units.Short,
-            Query(f"sum by (kyc_status) ({kyc})", "{{kyc_status}}"),
+            sum_by("kyc_status", kyc),
             min_value=0,
         ),
         stat_panel(
@@ -257,15 +239,7 @@ def _kyc_row(board: Board) -> None:
             w=12,
             h=8,
         ),
-        timeseries_panel(
-            "KYC status over time",
-            "Users per KYC status over time.",
-            units.Short,
-            Query(f"sum by (kyc_status) ({kyc})", "{{kyc_status}}"),
-            stacked=True,
-            min_value=0,
-            w=24,
-        ),
+        stacked_panel("KYC status over time", "Users per KYC status over time.", units.Short, sum_by("kyc_status", kyc), w=24),
     )
 
 
@@ -315,13 +289,12 @@ def _fraud_models_row(board: Board) -> None:
             thresholds=lower_limit(FRAUD_MODEL_ACCURACY_MIN),
             max_value=1,
         ),
-        timeseries_panel(
+        trend_panel(
             "False positive rate over time",
             "False positive rate per detection type.",
             units.PercentUnit,
             Query(f"max by (detection_type) ({false_positives})", "{{detection_type}}"),
             thresholds=upper_limit(FRAUD_FALSE_POSITIVE_RATE_MAX),
-            min_value=0,
         ),
     )
 
@@ -329,21 +302,17 @@ def _fraud_models_row(board: Board) -> None:
 def _alert_volume_row(board: Board) -> None:
     fraud_alerts = select("fraud_alerts_total")
     board.row("Alert volume").add(
-        timeseries_panel(
+        stacked_panel(
             "Fraud alerts per hour by model version",
             "Fraud alerts raised per hour by the model version that raised them.",
             units.Short,
-            Query(f"sum by (model_version) (rate({fraud_alerts}[{RATE}])) * 3600", "{{model_version}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("model_version", rate(fraud_alerts), 3600),
         ),
-        timeseries_panel(
+        stacked_panel(
             "Fraud alerts per hour by risk level",
             "Fraud alerts raised per hour by risk level.",
             units.Short,
-            Query(f"sum by (risk_level) (rate({fraud_alerts}[{RATE}])) * 3600", "{{risk_level}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("risk_level", rate(fraud_alerts), 3600),
         ),
     )
 
@@ -363,14 +332,7 @@ def _screening_row(board: Board, settings: Settings) -> None:
             units.Short,
             Query(f'sum({select("user_verification_status", eq("kyc_status", "rejected"))})'),
         ),
-        timeseries_panel(
-            "Screening outcomes over time",
-            "Users per KYC/AML screening status.",
-            units.Short,
-            Query(f"sum by (kyc_status) ({kyc})", "{{kyc_status}}"),
-            stacked=True,
-            min_value=0,
-        ),
+        stacked_panel("Screening outcomes over time", "Users per KYC/AML screening status.", units.Short, sum_by("kyc_status", kyc)),
         firing_alerts_table(alerts.runbook_data_link(settings), 'team=~"fraud|compliance"'),
     )
 

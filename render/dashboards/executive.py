@@ -11,13 +11,8 @@ from model.slo import SloSpec
 from render.dashboards import alerts, probe_panels, service_panels
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
-    Query,
-    bar_gauge_panel,
-    firing_alerts_table,
-    lower_limit,
-    stat_panel,
-    timeseries_panel,
-    upper_limit,
+    Query, RATE, bar_gauge_panel, firing_alerts_table, lower_limit, rate, stacked_panel, stat_panel, sum_by,
+    trend_panel, upper_limit,
 )
 from render.dashboards.money import ACTIVE_TIMEFRAMES_NOTE, fees, revenue
 from render.dashboards.targets import FRAUD_MODEL_ACCURACY_MIN, TRANSACTION_FAILURE_RATIO_MAX, service_slas
@@ -32,7 +27,6 @@ from render.dashboards.variables import (
 )
 
 FOLDER = "executive"
-RATE = "$__rate_interval"
 
 
 def financial_overview(settings: Settings, slo: SloSpec) -> model.Dashboard:
@@ -84,23 +78,21 @@ def _transactions_row(board: Board, settings: Settings) -> None:
             "Revenue (24h)",
             "Revenue booked in the last 24 hours, in each currency.",
             units.Short,
-            Query(f"sum by (currency) ({revenue('increase', '24h')})", "{{currency}}"),
+            sum_by("currency", revenue("increase", "24h")),
             sparkline=False,
         ),
-        timeseries_panel(
+        trend_panel(
             "Transaction volume by currency",
             "Completed payment transactions per minute, per currency.",
             units.OpsPerMinute,
-            Query(f"sum by (currency) (rate({completed}[{RATE}])) * 60", "{{currency}}"),
-            min_value=0,
+            sum_by("currency", rate(completed), 60),
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Transaction value by currency",
             "Value of payment transactions per minute, in each currency.",
             units.Short,
-            Query(f"sum by (currency) (rate({amount}[{RATE}])) * 60", "{{currency}}"),
-            min_value=0,
+            sum_by("currency", rate(amount), 60),
             w=8,
         ),
         _payment_methods_panel(),
@@ -109,34 +101,28 @@ def _transactions_row(board: Board, settings: Settings) -> None:
 
 def _payment_methods_panel() -> timeseries.Panel:
     transactions = select("payment_transactions_total", BY_CURRENCY)
-    return timeseries_panel(
+    return stacked_panel(
         "Transactions by payment method",
         "Payment transactions per minute by payment method, all statuses.",
         units.OpsPerMinute,
-        Query(f"sum by (payment_method) (rate({transactions}[{RATE}])) * 60", "{{payment_method}}"),
-        stacked=True,
-        min_value=0,
+        sum_by("payment_method", rate(transactions), 60),
         w=8,
     )
 
 
 def _revenue_row(board: Board) -> None:
     board.row("Revenue").add(
-        timeseries_panel(
+        stacked_panel(
             "Revenue per hour by source",
             "Revenue per hour by source and currency.",
             units.Short,
-            Query(f"sum by (source, currency) ({revenue('rate', RATE)}) * 3600", "{{source}} {{currency}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("source, currency", revenue("rate", RATE), 3600),
         ),
-        timeseries_panel(
+        stacked_panel(
             "Fees collected per hour by type",
             "Fees collected per hour by fee type and currency.",
             units.Short,
-            Query(f"sum by (fee_type, currency) ({fees('rate', RATE)}) * 3600", "{{fee_type}} {{currency}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("fee_type, currency", fees("rate", RATE), 3600),
         ),
     )
 
@@ -159,13 +145,11 @@ def _users_row(board: Board) -> None:
             sparkline=False,
             w=18,
         ),
-        timeseries_panel(
+        stacked_panel(
             "Registrations per hour by user type",
             "New user registrations per hour by user type.",
             units.Short,
-            Query(f"sum by (user_type) (rate({registrations}[{RATE}])) * 3600", "{{user_type}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("user_type", rate(registrations), 3600),
             w=24,
         ),
     )
@@ -252,13 +236,11 @@ def _fraud_row(board: Board) -> None:
             ),
             decimals=2,
         ),
-        timeseries_panel(
+        stacked_panel(
             "Fraud alerts per hour by risk level",
             "Fraud alerts raised per hour, stacked by risk level.",
             units.Short,
-            Query(f"sum by (risk_level) (rate({fraud_alerts}[{RATE}])) * 3600", "{{risk_level}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("risk_level", rate(fraud_alerts), 3600),
             w=24,
         ),
     )
@@ -286,7 +268,7 @@ def _compliance_row(board: Board, settings: Settings) -> None:
             "Users by KYC status",
             "Users per KYC verification status (pending, verified, rejected, …).",
             units.Short,
-            Query(f'sum by (kyc_status) ({select("user_verification_status")})', "{{kyc_status}}"),
+            sum_by("kyc_status", select("user_verification_status")),
             min_value=0,
             h=4,
         ),
@@ -298,14 +280,13 @@ def _authentication_row(board: Board) -> None:
     requests = select("http_server_requests_seconds_count", BY_SERVICE)
     auth_failures = select("http_server_requests_seconds_count", BY_SERVICE, 'status=~"401|403"')
     board.row("Authentication").add(
-        timeseries_panel(
+        trend_panel(
             "Authentication failures by service",
             "Requests answered 401 or 403 per second, per service.",
             units.RequestsPerSecond,
-            Query(f"sum by (service) (rate({auth_failures}[{RATE}]))", "{{service}}"),
-            min_value=0,
+            sum_by("service", rate(auth_failures)),
         ),
-        timeseries_panel(
+        trend_panel(
             "Authentication failure ratio by service",
             "Share of requests answered 401 or 403, per service; a rise hints at credential stuffing.",
             units.PercentUnit,
@@ -313,7 +294,6 @@ def _authentication_row(board: Board) -> None:
                 f"sum by (service) (rate({auth_failures}[{RATE}])) / sum by (service) (rate({requests}[{RATE}]))",
                 "{{service}}",
             ),
-            min_value=0,
         ),
     )
 

@@ -10,8 +10,10 @@ from model.settings import Settings
 from model.slo import SloSpec
 from render.dashboards import alerts
 from render.dashboards.layout import Board
-from render.dashboards.operational_common import CONTAINERS, FOLDER, RATE
-from render.dashboards.panels import Query, lower_limit, stat_panel, timeseries_panel, upper_limit
+from render.dashboards.operational_common import CONTAINERS, FOLDER
+from render.dashboards.panels import (
+    Query, RATE, lower_limit, rate, stat_panel, sum_by, timeseries_panel, trend_panel, upper_limit,
+)
 from render.dashboards.targets import DB_POOL_UTILISATION_MAX, RESOURCE_UTILISATION_MAX
 from render.dashboards.variables import BY_NAMESPACE, BY_SERVICE, eq, namespace_variable, select, service_variable
 
@@ -110,11 +112,11 @@ def _namespace_usage_panels() -> list[timeseries.Panel]:
     memory = select("container_memory_working_set_bytes", BY_NAMESPACE, CONTAINERS)
     return [
         _stacked("Pods by phase", "Pods in the selected namespaces by phase.", units.Short,
-                 Query(f"sum by (phase) ({phases})", "{{phase}}")),
+                 sum_by("phase", phases)),
         _stacked("CPU by namespace", "CPU cores used by the containers of each namespace (cAdvisor).", units.Short,
-                 Query(f"sum by (namespace) (rate({cpu}[{RATE}]))", "{{namespace}}")),
+                 sum_by("namespace", rate(cpu))),
         _stacked("Memory by namespace", "Working-set memory of the containers of each namespace (cAdvisor).", units.BytesIEC,
-                 Query(f"sum by (namespace) ({memory})", "{{namespace}}")),
+                 sum_by("namespace", memory)),
     ]
 
 
@@ -138,7 +140,7 @@ def _postgres_row(board: Board) -> None:
     reads = select("pg_stat_database_blks_read")
     board.row("PostgreSQL").add(
         _up_stat("PostgreSQL up", "Whether postgres_exporter reaches every database server (1) or not (0).", "pg_up"),
-        timeseries_panel(
+        trend_panel(
             "Server connections used",
             "Backends connected to each server as a share of max_connections.",
             units.PercentUnit,
@@ -148,17 +150,15 @@ def _postgres_row(board: Board) -> None:
                 "{{instance}}",
             ),
             thresholds=upper_limit(DB_POOL_UTILISATION_MAX),
-            min_value=0,
             max_value=1,
             w=9,
         ),
-        timeseries_panel(
+        trend_panel(
             "Transactions",
             "Commits and rollbacks per second, all databases.",
             units.OpsPerSecond,
             Query(f'sum(rate({select("pg_stat_database_xact_commit")}[{RATE}]))', "commits"),
             Query(f'sum(rate({select("pg_stat_database_xact_rollback")}[{RATE}]))', "rollbacks"),
-            min_value=0,
             w=9,
         ),
         timeseries_panel(
@@ -173,21 +173,19 @@ def _postgres_row(board: Board) -> None:
             max_value=1,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Deadlocks",
             "Deadlocks detected per second, per database.",
             units.OpsPerSecond,
-            Query(f'sum by (datname) (rate({select("pg_stat_database_deadlocks")}[{RATE}]))', "{{datname}}"),
+            sum_by("datname", rate(select("pg_stat_database_deadlocks"))),
             thresholds=upper_limit(0.01),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Database size",
             "On-disk size of each database.",
             units.BytesIEC,
             Query(f'max by (datname) ({select("pg_database_size_bytes")})', "{{datname}}"),
-            min_value=0,
             w=8,
         ),
     )
@@ -195,7 +193,7 @@ def _postgres_row(board: Board) -> None:
 
 def _connection_pools_row(settings: Settings, board: Board) -> None:
     board.row("Application connection pools").add(
-        timeseries_panel(
+        trend_panel(
             "Connection pool utilisation by service",
             "Busiest instance's share of its database connection pool in use, per service and pool; "
             "the alert fires above 80% for 5 minutes.",
@@ -207,7 +205,6 @@ def _connection_pools_row(settings: Settings, board: Board) -> None:
             ),
             thresholds=upper_limit(DB_POOL_UTILISATION_MAX),
             links=[alerts.runbook_link(settings, alerts.DATABASE_CONNECTION_POOL_HIGH)],
-            min_value=0,
             max_value=1,
             w=24,
         ),
@@ -219,21 +216,19 @@ def _redis_row(board: Board) -> None:
     misses = select("redis_keyspace_misses_total")
     board.row("Redis").add(
         _up_stat("Redis up", "Whether redis_exporter reaches every Redis server (1) or not (0).", "redis_up"),
-        timeseries_panel(
+        trend_panel(
             "Memory used",
             "Memory used by each Redis server, and its maxmemory limit where set.",
             units.BytesIEC,
             Query(f'max by (instance) ({select("redis_memory_used_bytes")})', "{{instance}} used"),
             Query(f'max by (instance) ({select("redis_memory_max_bytes")}) > 0', "{{instance}} max"),
-            min_value=0,
             w=9,
         ),
-        timeseries_panel(
+        trend_panel(
             "Connected clients",
             "Client connections to each Redis server.",
             units.Short,
             Query(f'max by (instance) ({select("redis_connected_clients")})', "{{instance}}"),
-            min_value=0,
             w=9,
         ),
         timeseries_panel(
@@ -247,21 +242,19 @@ def _redis_row(board: Board) -> None:
             max_value=1,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Commands processed",
             "Commands per second, per server.",
             units.OpsPerSecond,
-            Query(f'sum by (instance) (rate({select("redis_commands_processed_total")}[{RATE}]))', "{{instance}}"),
-            min_value=0,
+            sum_by("instance", rate(select("redis_commands_processed_total"))),
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Evicted keys",
             "Keys evicted per second because maxmemory was reached.",
             units.OpsPerSecond,
-            Query(f'sum by (instance) (rate({select("redis_evicted_keys_total")}[{RATE}]))', "{{instance}}"),
+            sum_by("instance", rate(select("redis_evicted_keys_total"))),
             thresholds=upper_limit(1),
-            min_value=0,
             w=8,
         ),
     )
@@ -285,23 +278,17 @@ def _kafka_row(board: Board) -> None:
             thresholds=upper_limit(1),
             sparkline=False,
         ),
-        timeseries_panel(
+        trend_panel(
             "Consumer group lag",
             "Messages not yet consumed, per consumer group and topic.",
             units.Short,
-            Query(
-                f'sum by (consumergroup, topic) ({select("kafka_consumergroup_lag")})', "{{consumergroup}} {{topic}}"
-            ),
-            min_value=0,
+            sum_by("consumergroup, topic", select("kafka_consumergroup_lag")),
         ),
-        timeseries_panel(
+        trend_panel(
             "Messages produced by topic",
             "Messages appended per second, per topic.",
             units.MessagesPerSecond,
-            Query(
-                f'sum by (topic) (rate({select("kafka_topic_partition_current_offset")}[{RATE}]))', "{{topic}}"
-            ),
-            min_value=0,
+            sum_by("topic", rate(select("kafka_topic_partition_current_offset"))),
             w=24,
         ),
     )
@@ -312,17 +299,14 @@ def _istio_row(board: Board) -> None:
     inbound_5xx = select("istio_requests_total", eq("reporter", "destination"), 'response_code=~"5.."')
     durations = select("istio_request_duration_milliseconds_bucket", eq("reporter", "destination"))
     board.row("Istio mesh").add(
-        timeseries_panel(
+        trend_panel(
             "Mesh requests by destination service",
             "Requests per second received by each service in the mesh.",
             units.RequestsPerSecond,
-            Query(
-                f"sum by (destination_service_name) (rate({inbound}[{RATE}]))", "{{destination_service_name}}"
-            ),
-            min_value=0,
+            sum_by("destination_service_name", rate(inbound)),
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Mesh 5xx ratio by destination service",
             "Share of requests answered 5xx, per destination service, as the sidecars see them.",
             units.PercentUnit,
@@ -331,10 +315,9 @@ def _istio_row(board: Board) -> None:
                 f" / sum by (destination_service_name) (rate({inbound}[{RATE}]))",
                 "{{destination_service_name}}",
             ),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Mesh P95 latency by destination service",
             "95th percentile request duration per destination service, as the sidecars see it.",
             units.Milliseconds,
@@ -342,7 +325,6 @@ def _istio_row(board: Board) -> None:
                 f"histogram_quantile(0.95, sum by (destination_service_name, le) (rate({durations}[{RATE}])))",
                 "{{destination_service_name}}",
             ),
-            min_value=0,
             w=8,
         ),
     )

@@ -10,20 +10,13 @@ from model.slo import SloSpec
 from render.dashboards import alerts
 from render.dashboards.layout import Board
 from render.dashboards.panels import (
-    Query,
-    bar_gauge_panel,
-    firing_alerts_table,
-    lower_limit,
-    stat_panel,
-    table_panel,
-    timeseries_panel,
-    upper_limit,
+    Query, RATE, bar_gauge_panel, firing_alerts_table, lower_limit, rate, stacked_panel, stat_panel, sum_by,
+    table_panel, timeseries_panel, trend_panel, upper_limit,
 )
 from render.dashboards.targets import EXPORTER_STALENESS_MAX_SECONDS
 from render.dashboards.variables import select
 
 FOLDER = "monitoring"
-RATE = "$__rate_interval"
 # Alertmanager's share of failed notifications above which AlertmanagerFailedToSendAlerts fires.
 NOTIFICATION_FAILURE_RATIO_MAX = 0.01
 
@@ -67,19 +60,17 @@ def _targets_row(board: Board) -> None:
             w=18,
             h=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Scrape duration by job",
             "Slowest scrape of each job.",
             units.Seconds,
             Query(f'max by (job) ({select("scrape_duration_seconds")})', "{{job}}"),
-            min_value=0,
         ),
-        timeseries_panel(
+        trend_panel(
             "Samples scraped by job",
             "Samples per scrape, summed over each job's targets: the cardinality each job adds.",
             units.Short,
-            Query(f'sum by (job) ({select("scrape_samples_scraped")})', "{{job}}"),
-            min_value=0,
+            sum_by("job", select("scrape_samples_scraped")),
         ),
         table_panel(
             "Unreachable targets",
@@ -94,20 +85,16 @@ def _targets_row(board: Board) -> None:
 
 def _rules_row(settings: Settings, board: Board) -> None:
     board.row("Prometheus").add(
-        timeseries_panel(
+        trend_panel(
             "Rule evaluation failures",
             "Failed rule evaluations per second, per rule group.",
             units.OpsPerSecond,
-            Query(
-                f'sum by (rule_group) (rate({select("prometheus_rule_evaluation_failures_total")}[{RATE}]))',
-                "{{rule_group}}",
-            ),
+            sum_by("rule_group", rate(select("prometheus_rule_evaluation_failures_total"))),
             thresholds=upper_limit(0.001),
             links=[alerts.runbook_link(settings, alerts.PROMETHEUS_RULE_FAILURES)],
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Rule group duration / interval",
             "How much of its evaluation interval each rule group takes; at 100% evaluations are skipped.",
             units.PercentUnit,
@@ -117,19 +104,14 @@ def _rules_row(settings: Settings, board: Board) -> None:
                 "{{rule_group}}",
             ),
             thresholds=upper_limit(1, warning=0.5),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Missed rule group iterations",
             "Rule group evaluations skipped per second because the previous one was still running.",
             units.OpsPerSecond,
-            Query(
-                f'sum by (rule_group) (rate({select("prometheus_rule_group_iterations_missed_total")}[{RATE}]))',
-                "{{rule_group}}",
-            ),
+            sum_by("rule_group", rate(select("prometheus_rule_group_iterations_missed_total"))),
             thresholds=upper_limit(0.001),
-            min_value=0,
             w=8,
         ),
         stat_panel(
@@ -170,26 +152,23 @@ def _notifications_row(settings: Settings, board: Board) -> None:
     failed = select("alertmanager_notifications_failed_total")
     latency = select("alertmanager_notification_latency_seconds_bucket")
     board.row("Notifications").add(
-        timeseries_panel(
+        trend_panel(
             "Prometheus alerts sent to Alertmanager",
             "Alerts Prometheus sends, fails to send and drops, per second.",
             units.OpsPerSecond,
             Query(f'sum(rate({select("prometheus_notifications_sent_total")}[{RATE}]))', "sent"),
             Query(f'sum(rate({select("prometheus_notifications_errors_total")}[{RATE}]))', "errors"),
             Query(f'sum(rate({select("prometheus_notifications_dropped_total")}[{RATE}]))', "dropped"),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        stacked_panel(
             "Notifications sent by integration",
             "Notifications Alertmanager sends per second to PagerDuty, Slack, email, SMS and webhooks.",
             units.OpsPerSecond,
-            Query(f"sum by (integration) (rate({sent}[{RATE}]))", "{{integration}}"),
-            stacked=True,
-            min_value=0,
+            sum_by("integration", rate(sent)),
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Notifications failed by integration",
             "Share of each integration's notifications that failed; the alert fires above 1%.",
             units.PercentUnit,
@@ -199,10 +178,9 @@ def _notifications_row(settings: Settings, board: Board) -> None:
             ),
             thresholds=upper_limit(NOTIFICATION_FAILURE_RATIO_MAX),
             links=[alerts.runbook_link(settings, alerts.ALERTMANAGER_FAILED_TO_SEND_ALERTS)],
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Notification latency P95 by integration",
             "95th percentile time Alertmanager takes to deliver a notification, per integration.",
             units.Seconds,
@@ -210,14 +188,12 @@ def _notifications_row(settings: Settings, board: Board) -> None:
                 f"histogram_quantile(0.95, sum by (integration, le) (rate({latency}[{RATE}])))",
                 "{{integration}}",
             ),
-            min_value=0,
         ),
-        timeseries_panel(
+        trend_panel(
             "Alerts in Alertmanager by state",
             "Alerts Alertmanager holds, active or suppressed (busiest replica).",
             units.Short,
             Query(f'max by (state) ({select("alertmanager_alerts")})', "{{state}}"),
-            min_value=0,
         ),
     )
 
@@ -246,42 +222,34 @@ def _exporter_row(settings: Settings, board: Board) -> None:
             w=18,
             h=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Refresh duration by group",
             "How long the last refresh of each metric group took.",
             units.Seconds,
             Query(f'max by (group) ({select("business_exporter_refresh_duration_seconds")})', "{{group}}"),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Refresh errors by group",
             "Failed refreshes per second, per metric group.",
             units.OpsPerSecond,
-            Query(
-                f'sum by (group) (rate({select("business_exporter_refresh_errors_total")}[{RATE}]))', "{{group}}"
-            ),
+            sum_by("group", rate(select("business_exporter_refresh_errors_total"))),
             thresholds=upper_limit(0.001),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Rows processed by group",
             "Database rows read per second, per metric group.",
             units.RowsPerSecond,
-            Query(
-                f'sum by (group) (rate({select("business_exporter_rows_processed_total")}[{RATE}]))', "{{group}}"
-            ),
-            min_value=0,
+            sum_by("group", rate(select("business_exporter_rows_processed_total"))),
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Watermark lag by group",
             "How far each group's incremental read lags behind the newest row.",
             units.Seconds,
             Query(f'max by (group) ({select("business_exporter_watermark_lag_seconds")})', "{{group}}"),
             thresholds=upper_limit(EXPORTER_STALENESS_MAX_SECONDS),
-            min_value=0,
         ),
         timeseries_panel(
             "Recount drift by metric",

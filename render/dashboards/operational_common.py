@@ -10,12 +10,11 @@ from grafana_foundation_sdk.models import units
 from model.settings import Settings
 from render.dashboards import alerts, service_panels
 from render.dashboards.layout import Board
-from render.dashboards.panels import Query, firing_alerts_table, timeseries_panel, upper_limit
+from render.dashboards.panels import Query, RATE, firing_alerts_table, trend_panel, upper_limit
 from render.dashboards.targets import DB_POOL_UTILISATION_MAX, ServiceSLA
 from render.dashboards.variables import currency_variable, eq, select
 
 FOLDER = "operational"
-RATE = "$__rate_interval"
 CONTAINERS = 'container!=""'  # cAdvisor also reports pod-level cgroups with an empty container label: skip them
 
 
@@ -57,47 +56,42 @@ def service_dashboard(
         service_panels.request_rate_timeseries(sla),
         service_panels.error_rate_timeseries(sla),
         service_panels.latency_timeseries(sla),
-        timeseries_panel(
+        trend_panel(
             "Top endpoints by request rate",
             "The ten busiest endpoints (method and URI template), requests per second.",
             units.RequestsPerSecond,
             Query(f"topk(10, sum by (method, uri) (rate({requests}[{RATE}])))", "{{method}} {{uri}}"),
-            min_value=0,
         ),
-        timeseries_panel(
+        trend_panel(
             "Top endpoints by 5xx rate",
             "The ten endpoints answering most 5xx responses, per second, by status.",
             units.RequestsPerSecond,
             Query(f"topk(10, sum by (method, uri, status) (rate({errors}[{RATE}])))", "{{method}} {{uri}} {{status}}"),
-            min_value=0,
         ),
     )
     board.row("Saturation").add(
-        timeseries_panel(
+        trend_panel(
             "Database connection pool utilisation",
             "Busiest instance's share of its database connection pool in use; the alert fires above 80%.",
             units.PercentUnit,
             Query(f"max by (pool) ({pool_used} / {pool_max})", "{{pool}}"),
             thresholds=upper_limit(DB_POOL_UTILISATION_MAX),
             links=[alerts.runbook_link(settings, alerts.DATABASE_CONNECTION_POOL_HIGH)],
-            min_value=0,
             max_value=1,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "CPU by pod",
             "CPU cores used by each pod of the service (cAdvisor).",
             units.Short,
             Query(of_service_pods(sla, f"sum by (namespace, pod) (rate({cpu}[{RATE}]))"), "{{pod}}"),
-            min_value=0,
             w=8,
         ),
-        timeseries_panel(
+        trend_panel(
             "Memory by pod",
             "Working-set memory of each pod of the service (cAdvisor).",
             units.BytesIEC,
             Query(of_service_pods(sla, f"sum by (namespace, pod) ({memory})"), "{{pod}}"),
-            min_value=0,
             w=8,
         ),
     )

@@ -11,8 +11,10 @@ from model.settings import Settings
 from model.slo import SloSpec
 from render.dashboards import alerts
 from render.dashboards.layout import Board
-from render.dashboards.operational_common import RATE, service_dashboard
-from render.dashboards.panels import Query, stat_panel, timeseries_panel, upper_limit
+from render.dashboards.operational_common import service_dashboard
+from render.dashboards.panels import (
+    Query, RATE, rate, stacked_panel, stat_panel, sum_by, timeseries_panel, trend_panel, upper_limit,
+)
 from render.dashboards.targets import TRANSACTION_FAILURE_RATIO_MAX, ServiceSLA, service_sla
 from render.dashboards.variables import BY_CURRENCY, FINISHED_PAYMENTS, eq, select
 
@@ -28,15 +30,13 @@ def _payment_rows(settings: Settings, sla: ServiceSLA) -> Callable[[Board], None
 
     def add(board: Board) -> None:
         board.row("Transactions").add(
-            timeseries_panel(
+            stacked_panel(
                 "Transactions by status",
                 "Payment transactions per minute by status (completed, failed, pending, refunded).",
                 units.OpsPerMinute,
-                Query(f"sum by (status) (rate({transactions}[{RATE}])) * 60", "{{status}}"),
-                stacked=True,
-                min_value=0,
+                sum_by("status", rate(transactions), 60),
             ),
-            timeseries_panel(
+            trend_panel(
                 "Transaction failure rate",
                 "Share of payment transactions that fail, per currency; the alert fires above 5% for 2 minutes.",
                 units.PercentUnit,
@@ -46,9 +46,8 @@ def _payment_rows(settings: Settings, sla: ServiceSLA) -> Callable[[Board], None
                 ),
                 thresholds=upper_limit(TRANSACTION_FAILURE_RATIO_MAX),
                 links=[alerts.runbook_link(settings, alerts.PAYMENT_FAILURE_RATE_HIGH)],
-                min_value=0,
             ),
-            timeseries_panel(
+            trend_panel(
                 "Processing time P50 / P95 / P99",
                 f"End-to-end payment processing time percentiles; the dashed line is the {sla.p95_latency_seconds * 1000:g}ms P95 target.",
                 units.Seconds,
@@ -60,15 +59,12 @@ def _payment_rows(settings: Settings, sla: ServiceSLA) -> Callable[[Board], None
                     for quantile in (0.5, 0.95, 0.99)
                 ),
                 thresholds=upper_limit(sla.p95_latency_seconds),
-                min_value=0,
             ),
-            timeseries_panel(
+            stacked_panel(
                 "Transactions by payment method",
                 "Payment transactions per minute by payment method.",
                 units.OpsPerMinute,
-                Query(f"sum by (payment_method) (rate({transactions}[{RATE}])) * 60", "{{payment_method}}"),
-                stacked=True,
-                min_value=0,
+                sum_by("payment_method", rate(transactions), 60),
             ),
         )
 
@@ -106,42 +102,38 @@ def _wallet_rows(settings: Settings) -> Callable[[Board], None]:
                 w=6,
                 h=8,
             ),
-            timeseries_panel(
+            trend_panel(
                 "Reconciliation failures over time",
                 "Wallet balance reconciliation failures; the alert fires when above 0 for 1 minute.",
                 units.NoUnit,
                 Query(f"max({reconciliation})", "failures"),
                 thresholds=upper_limit(1),
                 links=[alerts.runbook_link(settings, alerts.WALLET_BALANCE_INCONSISTENCY)],
-                min_value=0,
                 w=18,
             ),
-            timeseries_panel(
+            stacked_panel(
                 "Balance operations by type",
                 "Wallet operations per second by operation type.",
                 units.OpsPerSecond,
-                Query(f"sum by (operation_type) (rate({operations}[{RATE}]))", "{{operation_type}}"),
-                stacked=True,
-                min_value=0,
+                sum_by("operation_type", rate(operations)),
             ),
-            timeseries_panel(
+            trend_panel(
                 "Balance changes by currency and type",
                 "Balance changes per second by currency and change type (credit, debit, …).",
                 units.OpsPerSecond,
-                Query(f"sum by (currency, change_type) (rate({changes}[{RATE}]))", "{{currency}} {{change_type}}"),
-                min_value=0,
+                sum_by("currency, change_type", rate(changes)),
             ),
             timeseries_panel(
                 "Total wallet balance by currency",
                 "Sum of all wallet balances, in each currency.",
                 units.Short,
-                Query(f"sum by (currency) ({balances})", "{{currency}}"),
+                sum_by("currency", balances),
             ),
             timeseries_panel(
                 "Total wallet balance by user type",
                 "Sum of all wallet balances by user type and currency.",
                 units.Short,
-                Query(f"sum by (user_type, currency) ({balances})", "{{user_type}} {{currency}}"),
+                sum_by("user_type, currency", balances),
             ),
         )
 

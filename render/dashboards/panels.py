@@ -27,6 +27,20 @@ class Query:
     legend: str = ""
 
 
+RATE = "$__rate_interval"  # Grafana's window for rate(): at least four scrapes at any zoom
+
+
+def rate(selector: str) -> str:
+    return f"rate({selector}[{RATE}])"
+
+
+def sum_by(labels: str, expr: str, per: int | None = None) -> Query:
+    """`sum by (labels) (expr)`, times `per` (60: per minute, 3600: per hour), one series per
+    label set, named by its labels."""
+    legend = " ".join("{{" + label.strip() + "}}" for label in labels.split(","))
+    return Query(f"sum by ({labels}) ({expr})" + (f" * {per}" if per else ""), legend)
+
+
 def _targets(queries: Sequence[Query], instant: bool = False, table_format: bool = False):
     targets = []
     for index, query in enumerate(queries):
@@ -131,6 +145,16 @@ def timeseries_panel(
     if max_value is not None:
         panel = panel.max(max_value)
     return panel
+
+
+def trend_panel(title: str, description: str, unit: str, *queries: Query, **options) -> timeseries.Panel:
+    """A time series of counts, rates or sizes: drawn from zero, where nothing is below."""
+    return timeseries_panel(title, description, unit, *queries, min_value=0, **options)
+
+
+def stacked_panel(title: str, description: str, unit: str, *queries: Query, **options) -> timeseries.Panel:
+    """The parts of a whole over time, stacked from zero."""
+    return timeseries_panel(title, description, unit, *queries, stacked=True, min_value=0, **options)
 
 
 def _last_value() -> common.ReduceDataOptions:

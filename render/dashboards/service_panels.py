@@ -11,7 +11,9 @@ from grafana_foundation_sdk.models import units
 
 from model.settings import Settings
 from render.dashboards import alerts
-from render.dashboards.panels import Query, gauge_panel, lower_limit, stat_panel, timeseries_panel, upper_limit
+from render.dashboards.panels import (
+    Query, gauge_panel, lower_limit, stat_panel, timeseries_panel, trend_panel, upper_limit,
+)
 from render.dashboards.targets import ERROR_BUDGET_AT_RISK, ServiceSLA
 from render.dashboards.variables import eq, select
 
@@ -107,30 +109,28 @@ def error_budget_gauge(settings: Settings, sla: ServiceSLA, w: int = 4, h: int =
 
 
 def request_rate_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
-    return timeseries_panel(
+    return trend_panel(
         "Request rate",
         "HTTP requests per second served by the service (all instances).",
         units.RequestsPerSecond,
         Query(_service(sla, "service:http_requests:rate5m"), "requests/s"),
-        min_value=0,
         w=w,
     )
 
 
 def error_rate_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
-    return timeseries_panel(
+    return trend_panel(
         "Error rate",
         f"Share of 5xx responses; the dashed line is the SLA limit of {_percent(sla.max_error_rate)}.",
         units.PercentUnit,
         Query(_service(sla, "service:http_request_errors:ratio_rate5m"), "5xx ratio"),
         thresholds=upper_limit(sla.max_error_rate),
-        min_value=0,
         w=w,
     )
 
 
 def latency_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
-    return timeseries_panel(
+    return trend_panel(
         "Latency P50 / P95 / P99",
         f"Response time percentiles over 5 minutes; the dashed line is the P95 SLA of {sla.p95_latency_seconds * 1000:g}ms.",
         units.Seconds,
@@ -139,7 +139,6 @@ def latency_timeseries(sla: ServiceSLA, w: int = 8) -> timeseries.Panel:
             for quantile in ("p50", "p95", "p99")
         ),
         thresholds=upper_limit(sla.p95_latency_seconds),
-        min_value=0,
         w=w,
     )
 
@@ -158,7 +157,7 @@ def availability_timeseries(sla: ServiceSLA, w: int = 12) -> timeseries.Panel:
 
 
 def burn_rate_timeseries(settings: Settings, sla: ServiceSLA, w: int = 12) -> timeseries.Panel:
-    return timeseries_panel(
+    return trend_panel(
         "Error budget burn rate (1h / 6h)",
         "How fast the error budget is spent: 1 uses it up in exactly 30 days; above 1 it runs out early.",
         units.NoUnit,
@@ -172,6 +171,5 @@ def burn_rate_timeseries(settings: Settings, sla: ServiceSLA, w: int = 12) -> ti
         ),
         thresholds=upper_limit(1),
         links=[alerts.runbook_link(settings, alerts.SLO_ERROR_BUDGET_BURN)],
-        min_value=0,
         w=w,
     )
