@@ -6,12 +6,13 @@ import logging
 import signal
 import sys
 
+from . import DEFAULT_PORT
 from .config import ConfigError, load_config
 from .database import conninfo_from_env
 from .service import Exporter
 
 DEFAULT_CONFIG = "/etc/exporter/config.yml"
-DEFAULT_LISTEN = "0.0.0.0:9450"
+DEFAULT_LISTEN = f"0.0.0.0:{DEFAULT_PORT}"
 
 
 def parse_listen(text: str) -> tuple[str, int]:

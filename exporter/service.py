@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from . import queries
+from . import DEFAULT_PORT, queries
 from .config import Config, ConfigError
 from .database import connect_once, make_pool
 from .exposition import Exposition
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Exporter:
-    def __init__(self, config: Config, conninfo: str, host: str = "0.0.0.0", port: int = 9450):
+    def __init__(self, config: Config, conninfo: str, host: str = "0.0.0.0", port: int = DEFAULT_PORT):
         self.config = config
         self.conninfo = conninfo
         self.stop_event = threading.Event()

@@ -7,6 +7,8 @@ import re
 
 import yaml
 
+import exporter
+from model.endpoints import EXPORTER
 from render.dashboards import alerts as dashboard_alerts
 from render.dashboards.queries import expressions, is_recording_rule, metric_names, panels
 
@@ -52,3 +54,10 @@ def test_every_dashboard_an_alert_links_exists(rendered):
             assert match, rule["alert"]
             linked.add(match.group(1))
     assert sorted(linked - uids) == []
+
+
+def test_the_exporter_serves_by_default_on_the_port_the_stack_gives_it():
+    # The image's health check asks the default port; the Deployment, its Service, the NetworkPolicy
+    # and the scrape job use the endpoints table's. The exporter may not import the model (its image
+    # carries no more than exporter/), so the two are held together here.
+    assert exporter.DEFAULT_PORT == EXPORTER.port
