@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.settings.types import DnsName, Group, Image, Quantity, Replicas
+from model.settings.types import CpuLimit, CpuRequest, DnsName, Group, Image, MemoryLimit, MemoryRequest, Quantity, Replicas
 
 
 class AlertmanagerSettings(Group):
@@ -12,13 +12,9 @@ class AlertmanagerSettings(Group):
     """Alertmanager peers, clustered over the headless Service."""
     storage_size: Quantity = "10Gi"
     """Volume per peer (silences and notification log)."""
-    cpu_request: Quantity = "100m"
-    """CPU request."""
-    cpu_limit: Quantity = "200m"
-    """CPU limit."""
-    memory_request: Quantity = "256Mi"
-    """Memory request."""
-    memory_limit: Quantity = "512Mi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "100m"
+    cpu_limit: CpuLimit = "200m"
+    memory_request: MemoryRequest = "256Mi"
+    memory_limit: MemoryLimit = "512Mi"
     host: DnsName = "alerts.waqiti.example.com"
     """Public host name of the Alertmanager UI behind the ingress."""

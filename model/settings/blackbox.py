@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from model.settings.types import DnsName, Group, Image, Quantity
+from model.settings.types import CpuLimit, CpuRequest, DnsName, Group, Image, MemoryLimit, MemoryRequest
 
 _PROBE = re.compile(r"^(?P<service>[a-z0-9][a-z0-9-]*)(?::(?P<team>[a-z0-9][a-z0-9-]*))?=(?P<url>https?://[^\s/$.?#][^\s]*)$")
 
@@ -50,14 +50,10 @@ class BlackboxSettings(Group):
     """Public health endpoints probed for a 2xx, as '<service>[:<team>]=<url>' (the team paged when it fails; default the service's name)."""
     tls_hosts: list[DnsName] = Field(default_factory=list)
     """Hosts whose TLS certificate is checked on 443, besides the stack's own ingress hosts."""
-    cpu_request: Quantity = "20m"
-    """CPU request."""
-    cpu_limit: Quantity = "200m"
-    """CPU limit."""
-    memory_request: Quantity = "32Mi"
-    """Memory request."""
-    memory_limit: Quantity = "128Mi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "20m"
+    cpu_limit: CpuLimit = "200m"
+    memory_request: MemoryRequest = "32Mi"
+    memory_limit: MemoryLimit = "128Mi"
 
     def probes(self) -> list[HttpProbe]:
         return [http_probe(value) for value in self.http_targets]

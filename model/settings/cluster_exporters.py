@@ -13,7 +13,7 @@ from typing import Literal, Optional
 from pydantic import model_validator
 
 from model.endpoints import SERVICE_ACCOUNT_DIR
-from model.settings.types import AbsolutePath, DnsLabel, DnsName, Group, Image, Quantity
+from model.settings.types import AbsolutePath, CpuLimit, CpuRequest, DnsLabel, DnsName, Group, Image, MemoryLimit, MemoryRequest
 
 _FIND_FIELDS = ("namespace", "service_name", "port_name", "scheme", "tls_server_name", "tls_ca_file")
 # The cluster CA as Prometheus' service-account mount holds it (components/prometheus.py).
@@ -51,14 +51,10 @@ class KubeStateMetricsSettings(_ClusterExporter):
     """With https: the name its serving certificate is issued for (e.g. kube-state-metrics.monitoring.svc); set, the certificate is verified against kubeStateMetricsTlsCaFile; unset, it is accepted unverified (kube-prometheus' kube-rbac-proxy signs its own)."""
     tls_ca_file: AbsolutePath = CLUSTER_CA_FILE
     """With kubeStateMetricsTlsServerName: the CA that issued that certificate, as a path in the Prometheus container (default: the cluster CA, which signs certificates issued through the Kubernetes CSR API)."""
-    cpu_request: Quantity = "50m"
-    """CPU request."""
-    cpu_limit: Quantity = "500m"
-    """CPU limit."""
-    memory_request: Quantity = "128Mi"
-    """Memory request."""
-    memory_limit: Quantity = "512Mi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "50m"
+    cpu_limit: CpuLimit = "500m"
+    memory_request: MemoryRequest = "128Mi"
+    memory_limit: MemoryLimit = "512Mi"
 
     @model_validator(mode="after")
     def _find_fields(self):
@@ -85,14 +81,10 @@ class NodeExporterSettings(_ClusterExporter):
     """Port name of an existing node-exporter Service: http-metrics (community chart), https (kube-prometheus)."""
     scheme: Literal["http", "https"] = "http"
     """Scheme of that port (https: kube-prometheus' kube-rbac-proxy)."""
-    cpu_request: Quantity = "20m"
-    """CPU request."""
-    cpu_limit: Quantity = "250m"
-    """CPU limit."""
-    memory_request: Quantity = "32Mi"
-    """Memory request."""
-    memory_limit: Quantity = "128Mi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "20m"
+    cpu_limit: CpuLimit = "250m"
+    memory_request: MemoryRequest = "32Mi"
+    memory_limit: MemoryLimit = "128Mi"
 
     @model_validator(mode="after")
     def _find_fields(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from model.settings.types import DatabaseName, Group, Host, Image, Port, Quantity, Replicas, User
+from model.settings.types import CpuLimit, CpuRequest, DatabaseName, Group, Host, Image, MemoryLimit, MemoryRequest, Port, Replicas, User
 
 
 class ExporterSettings(Group):
@@ -12,14 +12,10 @@ class ExporterSettings(Group):
     """Business metrics exporter image (built from exporter/), pinned to a version."""
     replicas: Replicas = 1
     """Exporter replicas (they agree: counters are seeded from the database)."""
-    cpu_request: Quantity = "100m"
-    """CPU request."""
-    cpu_limit: Quantity = "500m"
-    """CPU limit."""
-    memory_request: Quantity = "128Mi"
-    """Memory request."""
-    memory_limit: Quantity = "256Mi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "100m"
+    cpu_limit: CpuLimit = "500m"
+    memory_request: MemoryRequest = "128Mi"
+    memory_limit: MemoryLimit = "256Mi"
     database_host: Host = "postgres.waqiti.svc"
     """Platform PostgreSQL (a read replica is best) the exporter reads."""
     database_port: Port = 5432

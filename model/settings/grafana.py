@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from model.settings.types import Cidr, DatabaseName, DnsName, Group, Host, HostPort, Image, Port, Quantity, Replicas, User
+from model.settings.types import Cidr, CpuLimit, CpuRequest, DatabaseName, DnsName, Group, Host, HostPort, Image, MemoryLimit, MemoryRequest, Port, Quantity, Replicas, User
 
 
 class GrafanaSettings(Group):
@@ -18,14 +18,10 @@ class GrafanaSettings(Group):
     """Grafana replicas (more than 1 needs grafanaDatabaseHost)."""
     storage_size: Quantity = "20Gi"
     """Volume for SQLite when no database is configured."""
-    cpu_request: Quantity = "200m"
-    """CPU request."""
-    cpu_limit: Quantity = "500m"
-    """CPU limit."""
-    memory_request: Quantity = "512Mi"
-    """Memory request."""
-    memory_limit: Quantity = "1Gi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "200m"
+    cpu_limit: CpuLimit = "500m"
+    memory_request: MemoryRequest = "512Mi"
+    memory_limit: MemoryLimit = "1Gi"
     host: DnsName = "grafana.waqiti.example.com"
     """Public host name of Grafana behind the ingress."""
     admin_user: User = "admin"

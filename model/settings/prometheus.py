@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
-from model.settings.types import ByteSize, DnsName, Duration, Group, Image, Port, Quantity, Replicas, Url, User, duration_seconds
+from model.settings.types import ByteSize, CpuLimit, CpuRequest, DnsName, Duration, Group, Image, MemoryLimit, MemoryRequest, Port, Quantity, Replicas, Url, User, duration_seconds
 
 # Every job's scrape timeout (prometheus.yml's global); Prometheus refuses an interval shorter than it.
 SCRAPE_TIMEOUT = "10s"
@@ -27,14 +27,10 @@ class PrometheusSettings(Group):
     """Size cap of the TSDB, below the volume size so the disk never fills."""
     storage_size: Quantity = "100Gi"
     """Volume size per replica."""
-    cpu_request: Quantity = "500m"
-    """CPU request."""
-    cpu_limit: Quantity = "2000m"
-    """CPU limit."""
-    memory_request: Quantity = "2Gi"
-    """Memory request."""
-    memory_limit: Quantity = "4Gi"
-    """Memory limit."""
+    cpu_request: CpuRequest = "500m"
+    cpu_limit: CpuLimit = "2000m"
+    memory_request: MemoryRequest = "2Gi"
+    memory_limit: MemoryLimit = "4Gi"
     max_concurrent_queries: Annotated[int, Field(ge=1, le=200)] = 20
     """Queries evaluated at once (--query.max-concurrency)."""
     query_timeout: Duration = "2m"

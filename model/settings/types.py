@@ -148,6 +148,12 @@ Image = Annotated[str, AfterValidator(_image)]
 ByteSize = Annotated[str, AfterValidator(_fullmatch(_BYTES, "a Prometheus byte size such as 90GB"))]
 Email = Annotated[str, AfterValidator(_fullmatch(_EMAIL, "an email address such as sre@example.com"))]
 Url = Annotated[str, AfterValidator(_url)]
+# The four resource settings of every workload's group: the values differ from group to group, the
+# meaning (and so the description) does not.
+CpuRequest = Annotated[Quantity, Field(description="CPU request.")]
+CpuLimit = Annotated[Quantity, Field(description="CPU limit.")]
+MemoryRequest = Annotated[Quantity, Field(description="Memory request.")]
+MemoryLimit = Annotated[Quantity, Field(description="Memory limit.")]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 AbsolutePath = Annotated[str, AfterValidator(_fullmatch(re.compile(r"/[A-Za-z0-9._/-]+"), "an absolute path such as /etc/prometheus/ca.crt"))]
 User = Annotated[str, AfterValidator(_fullmatch(_USER, "a user name (letters, digits, '.', '_', '@', '+', '-')")),
