@@ -8,7 +8,7 @@ scheme (render/exporter_jobs.py lists the common shapes).
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import ClassVar, Literal, Optional
 
 from pydantic import model_validator
 
@@ -21,10 +21,14 @@ CLUSTER_CA_FILE = f"{SERVICE_ACCOUNT_DIR}/ca.crt"
 
 
 class _ClusterExporter(Group):
-    def _check_find_fields(self, prefix: str):
+    key_prefix: ClassVar[str]  # of its config keys, e.g. kubeStateMetrics
+
+    @model_validator(mode="after")
+    def _find_fields_only_for_an_existing_one(self):
         # Where to find an existing one means nothing when the stack deploys its own. The Pulumi CLI
         # hands the program every Pulumi.yaml default as if set, so only a value other than the
         # default counts as given.
+        prefix = self.key_prefix
         if self.deploy:
             fields = type(self).model_fields
             given = sorted(f for f in _FIND_FIELDS if f in self.model_fields_set and getattr(self, f) != fields[f].default)
@@ -35,6 +39,7 @@ class _ClusterExporter(Group):
 
 
 class KubeStateMetricsSettings(_ClusterExporter):
+    key_prefix = "kubeStateMetrics"
     deploy: bool = True
     """Deploy kube-state-metrics (false: use the existing one described by the keys below)."""
     image: Image = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0"
@@ -57,8 +62,7 @@ class KubeStateMetricsSettings(_ClusterExporter):
     memory_limit: MemoryLimit = "512Mi"
 
     @model_validator(mode="after")
-    def _find_fields(self):
-        self._check_find_fields("kubeStateMetrics")
+    def _tls_fields(self):
         if self.tls_server_name and self.scheme != "https":
             raise ValueError("kubeStateMetricsTlsServerName: only with kubeStateMetricsScheme: https (there is no certificate to verify over http)")
         if "tls_ca_file" in self.model_fields_set and self.tls_ca_file != CLUSTER_CA_FILE and not self.tls_server_name:
@@ -67,6 +71,7 @@ class KubeStateMetricsSettings(_ClusterExporter):
 
 
 class NodeExporterSettings(_ClusterExporter):
+    key_prefix = "nodeExporter"
     deploy: bool = True
     """Deploy node-exporter as a DaemonSet in its own namespace (false: use the existing one described below)."""
     image: Image = "quay.io/prometheus/node-exporter:v1.8.2"
@@ -85,7 +90,3 @@ class NodeExporterSettings(_ClusterExporter):
     cpu_limit: CpuLimit = "250m"
     memory_request: MemoryRequest = "32Mi"
     memory_limit: MemoryLimit = "128Mi"
-
-    @model_validator(mode="after")
-    def _find_fields(self):
-        return self._check_find_fields("nodeExporter")
