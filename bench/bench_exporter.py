@@ -40,7 +40,7 @@ from prometheus_client.parser import text_string_to_metric_families
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.results import replace_section  # noqa: E402
-from testsupport.ports import free_port  # noqa: E402
+from testsupport.ports import pick_port  # noqa: E402
 from testsupport.postgres import PostgresServer  # noqa: E402
 
 QE_VENV = REPO / "bench" / ".venv-query-exporter"
@@ -376,7 +376,7 @@ def full_reconciliation_calls(admin: str) -> int:
 # -- one size --------------------------------------------------------------------------------
 def measure_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
     admin = pg.dsn_for("postgres", pg.password, db)
-    port = free_port()
+    port = pick_port()
     before_start = statements(admin, READER)
     started = time.monotonic()
     process = start_exporter(pg.dsn_for(READER, READER_PW, db), workdir, port)
@@ -439,7 +439,7 @@ def our_kind_excluded(query: str) -> bool:
 def measure_query_exporter(pg: PostgresServer, db: str, workdir: Path) -> dict:
     binary = ensure_query_exporter()
     admin = pg.dsn_for("postgres", pg.password, db)
-    port = free_port()
+    port = pick_port()
     config = query_exporter_config(f"postgresql://{QE_USER}:{QE_PW}@127.0.0.1:{pg.port}/{db}", interval=60)
     path = workdir / "query-exporter.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

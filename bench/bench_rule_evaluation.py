@@ -34,7 +34,6 @@ from bench.results import replace_section  # noqa: E402
 from bench.synthetic_fleet import FleetServer, SERVICES, PODS  # noqa: E402
 from bench.synthetic_fleet import history_openmetrics  # noqa: E402
 from testsupport.pinned_tools import project_of  # noqa: E402
-from testsupport.ports import free_port  # noqa: E402
 from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics  # noqa: E402
 
 TARGET_SHARE = 0.05
@@ -124,9 +123,8 @@ def main() -> int:
         create_blocks_from_openmetrics(history_openmetrics(started - 30, slo_rates), work / "data")
         print(f"history backfilled in {time.time() - started:.0f}s", file=sys.stderr, flush=True)
 
-        fleet_port = free_port()
-        with FleetServer(fleet_port) as fleet:
-            prometheus = PrometheusServer(data_dir=work / "data", config=prometheus_config(rules_dir, fleet_port, fleet.paths),
+        with FleetServer() as fleet:
+            prometheus = PrometheusServer(data_dir=work / "data", config=prometheus_config(rules_dir, fleet.port, fleet.paths),
                                           work_dir=work / "prometheus", extra_args=("--log.level=warn",))
             try:
                 prometheus.start(timeout=180)  # loads a few hundred backfilled 2h blocks first

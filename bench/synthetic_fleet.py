@@ -104,9 +104,10 @@ def fleet() -> dict[str, list[Series]]:
 
 
 class FleetServer:
-    """Serves fleet() on 127.0.0.1:port, one path per target (Prometheus sets __metrics_path__)."""
+    """Serves fleet() on 127.0.0.1, on the port `.port` the OS gave it, one path per target
+    (Prometheus sets __metrics_path__)."""
 
-    def __init__(self, port: int):
+    def __init__(self):
         targets = fleet()
 
         class Handler(BaseHTTPRequestHandler):
@@ -128,7 +129,8 @@ class FleetServer:
 
         self.paths = list(targets)
         self.series = sum(len(s) for s in targets.values())
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> "FleetServer":

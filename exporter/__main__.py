@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"exporter: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
+    # the port it got: with --listen HOST:0 the caller learns it here (the local stack does)
+    logging.getLogger("exporter").info("listening on %s:%d", host, exporter.port)
     signal.signal(signal.SIGTERM, lambda *_: exporter.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: exporter.stop_event.set())
     code = exporter.wait()  # a configuration error found against the database was logged already

@@ -112,7 +112,7 @@ def _absent_job(rule: dict) -> str:
 class Sinks:
     webhook_url: str   # http://127.0.0.1:PORT of the webhook sink (records every request)
     smtp_address: str  # 127.0.0.1:PORT of the SMTP sink
-    sns_url: str       # http://127.0.0.1:PORT of moto_server
+    sns_url: str       # http://127.0.0.1:PORT of moto (local/sns.py)
 
 
 def _retarget_files(node, secrets_dir: Path):

@@ -3,7 +3,8 @@
     python -m local.services --spec services.json
 
 Each pod serves its health at /actuator/health (what the blackbox exporter probes) and
-Micrometer-shaped metrics at /actuator/prometheus on its own port, as Spring Boot
+Micrometer-shaped metrics at /actuator/prometheus on its own port (a socket the stack hands over,
+`fd:N`, or HOST:PORT), as Spring Boot
 does (docs/metrics-contract.md): `http_server_requests_seconds_bucket/_count/_sum` with
 method/uri/status/outcome/exception labels and the SLA buckets 0.2 and 0.5, and
 `db_connections_used/max{pool}`. Requests are simulated, not served: each pod records a steady
@@ -11,7 +12,7 @@ stream of them with realistic latencies and a small error share.
 
 Each service has a control endpoint for faults (JSON, merged into the current state):
 
-    curl -X POST 127.0.0.1:PORT/faults -d '{"down": true}'        # every pod stops answering scrapes
+    curl -X POST 127.0.0.1:PORT/faults -d '{"down": true}'        # every pod drops scrapes unanswered
     curl -X POST 127.0.0.1:PORT/faults -d '{"unhealthy": true}'   # health answers 503, metrics still served
     curl -X POST 127.0.0.1:PORT/faults -d '{"slow": 0.8}'         # +0.8s on every request
     curl -X POST 127.0.0.1:PORT/faults -d '{"error_rate": 0.2}'   # 20% of requests answer 500
@@ -26,6 +27,8 @@ import json
 import math
 import random
 import signal
+import socket
+import struct
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,7 +37,7 @@ from http.server import ThreadingHTTPServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import MetricsHandler
 
-from local.http_json import JsonHandler
+from local.http_json import JsonHandler, listening, serve
 
 disable_created_metrics()  # Micrometer exposes no _created series
 
@@ -70,9 +73,10 @@ class Faults:
 @dataclass
 class Pod:
     name: str
-    port: int
+    sock: socket.socket
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: ThreadingHTTPServer | None = None
+    down: bool = False
 
     def __post_init__(self):
         self.requests = Histogram("http_server_requests_seconds", "Duration of HTTP server request handling",
@@ -84,22 +88,29 @@ class Pod:
                                ["email", "card_number"], registry=self.registry)
         self.pool_max.labels("primary").set(50)
 
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
     def serve(self, service: "Service") -> None:
-        if self.server is None:
-            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), pod_handler(self.registry, service))
-            self.server.daemon_threads = True
-            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        """Serve for good: a pod that is down keeps its port (nobody else may take it before it is
+        up again) and resets every connection unanswered, as a dead pod's scrape and probe fail."""
+        self.server = serve(self.sock, pod_handler(self, service))
 
     def stop_serving(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        self.server.shutdown()
+        self.server.server_close()
 
 
-def pod_handler(registry: CollectorRegistry, service: "Service") -> type:
+def pod_handler(pod: Pod, service: "Service") -> type:
     """Health at HEALTH_PATH, metrics on every other path. A pod that is down answers neither."""
-    class Handler(MetricsHandler.factory(registry)):
+    class Handler(MetricsHandler.factory(pod.registry)):
+        def handle(self):
+            if pod.down:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            super().handle()
+
         def do_GET(self):
             if self.path.split("?", 1)[0] != HEALTH_PATH:
                 return super().do_GET()
@@ -115,11 +126,11 @@ def pod_handler(registry: CollectorRegistry, service: "Service") -> type:
 
 
 class Service:
-    def __init__(self, name: str, pod_ports: list[int], control_port: int, seed: int):
+    def __init__(self, name: str, pod_sockets: list[socket.socket], control: socket.socket, seed: int):
         self.name = name
         self.rps, self.median, self.endpoints = PROFILES[name]
-        self.pods = [Pod(f"{name}-service-{i}", port) for i, port in enumerate(pod_ports)]
-        self.control_port = control_port
+        self.pods = [Pod(f"{name}-service-{i}", sock) for i, sock in enumerate(pod_sockets)]
+        self.control = control
         self.faults = Faults()
         self.lock = threading.Lock()
         self.rng = random.Random(seed)
@@ -133,7 +144,7 @@ class Service:
                 raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(asdict(self.faults))}")
             self.faults = Faults(**{**asdict(self.faults), **changes})
             for pod in self.pods:
-                pod.stop_serving() if self.faults.down else pod.serve(self)
+                pod.down = self.faults.down
             return self.faults
 
     def tick(self, seconds: float) -> None:
@@ -185,18 +196,17 @@ def control_handler(service: Service):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", required=True,
-                        help='JSON: {"payment": {"pods": [PORT, ...], "control": PORT}, ...}')
+                        help='JSON: {"payment": {"pods": [LISTEN, ...], "control": LISTEN}, ...}; LISTEN: HOST:PORT or fd:N')
     args = parser.parse_args(argv)
     with open(args.spec) as spec_file:
         spec = json.load(spec_file)
-    services = [Service(name, entry["pods"], entry["control"], seed=i) for i, (name, entry) in enumerate(spec.items())]
+    services = [Service(name, [listening(pod) for pod in entry["pods"]], listening(entry["control"]), seed=i)
+                for i, (name, entry) in enumerate(spec.items())]
     controls = []
     for service in services:
-        service.set_faults({})  # healthy: every pod serves
-        control = ThreadingHTTPServer(("127.0.0.1", service.control_port), control_handler(service))
-        control.daemon_threads = True
-        threading.Thread(target=control.serve_forever, daemon=True).start()
-        controls.append(control)
+        for pod in service.pods:
+            pod.serve(service)
+        controls.append(serve(service.control, control_handler(service)))
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

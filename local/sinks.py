@@ -1,6 +1,6 @@
 """Where the local Alertmanagers' notifications land: one process, two sinks, one query API.
 
-    python -m local.sinks --http 127.0.0.1:PORT --smtp 127.0.0.1:PORT
+    python -m local.sinks --http 127.0.0.1:PORT --smtp 127.0.0.1:PORT   (or fd:N, a socket handed over)
 
 - HTTP: every POST/PUT (Slack webhook, PagerDuty Events v2, status page, dead man's switch,
   remediation hooks) is recorded with its path, headers and body, and answered as the real service
@@ -20,13 +20,12 @@ import json
 import signal
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from local.http_json import JsonHandler
+from local.http_json import JsonHandler, listening, serve
+from testsupport.smtp import SocketController
 
 _sequence = itertools.count(1)
 _lock = threading.Lock()
@@ -101,26 +100,19 @@ def accept_any_login(server, session, envelope, mechanism, auth_data) -> AuthRes
     return AuthResult(success=True, handled=False, auth_data=auth_data)
 
 
-def host_port(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host or "127.0.0.1", int(port)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--http", required=True, type=host_port, help="HOST:PORT of the webhook sink and query API")
-    parser.add_argument("--smtp", required=True, type=host_port, help="HOST:PORT of the SMTP sink")
+    parser.add_argument("--http", required=True, type=listening, help="HOST:PORT or fd:N of the webhook sink and query API")
+    parser.add_argument("--smtp", required=True, type=listening, help="HOST:PORT or fd:N of the SMTP sink")
     args = parser.parse_args(argv)
 
-    smtp = Controller(MailHandler(), hostname=args.smtp[0], port=args.smtp[1], authenticator=accept_any_login,
-                      auth_require_tls=False, auth_exclude_mechanism=["LOGIN"], ready_timeout=10)
+    smtp = SocketController(MailHandler(), args.smtp, authenticator=accept_any_login,
+                            auth_require_tls=False, auth_exclude_mechanism=["LOGIN"], ready_timeout=10)
     smtp.start()
-    http = ThreadingHTTPServer(args.http, WebhookHandler)
-    http.daemon_threads = True
+    http = serve(args.http, WebhookHandler)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    threading.Thread(target=http.serve_forever, daemon=True).start()
     stop.wait()
     http.shutdown()
     smtp.stop()

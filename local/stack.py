@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets as secrets_module
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -30,9 +31,9 @@ from local.services import HEALTH_PATH
 from model.endpoints import ALERTMANAGER, EXPORTER, PROMETHEUS
 from model.yamltext import dump_yaml
 from testsupport.alertmanager import AlertmanagerServer
-from testsupport.ports import free_port
+from testsupport.ports import EXPORTER_LISTENING, TOOLKIT_LISTENING, listening_socket, pick_ports, port_of
 from testsupport.postgres import PostgresServer
-from testsupport.process import ServerProcess
+from testsupport.process import PortInUse, ServerProcess, start_retrying
 from testsupport.prometheus import PrometheusServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,21 +57,81 @@ def write_secret(path: Path, value: str) -> None:
     path.chmod(0o600)
 
 
+def _held_sockets() -> dict[str, socket.socket]:
+    names = ["sinks-http", "sinks-smtp", "moto", "traffic-control",
+             *(f"{s}-pod-{i}" for s in SERVICES for i in range(PODS_PER_SERVICE)), *(f"{s}-control" for s in SERVICES)]
+    return {name: listening_socket() for name in names}
+
+
 @dataclass
 class Ports:
-    prometheus: int = field(default_factory=free_port)
-    alertmanager: list[int] = field(default_factory=lambda: [free_port() for _ in range(ALERTMANAGER_PEERS)])
-    alertmanager_cluster: list[int] = field(default_factory=lambda: [free_port() for _ in range(ALERTMANAGER_PEERS)])
-    exporter: int = field(default_factory=free_port)
-    postgres_exporter: int = field(default_factory=free_port)
-    node_exporter: int = field(default_factory=free_port)
-    blackbox_exporter: int = field(default_factory=free_port)
-    sinks_http: int = field(default_factory=free_port)
-    sinks_smtp: int = field(default_factory=free_port)
-    moto: int = field(default_factory=free_port)
-    traffic_control: int = field(default_factory=free_port)
-    service_pods: dict = field(default_factory=lambda: {s: [free_port() for _ in range(PODS_PER_SERVICE)] for s in SERVICES})
-    service_control: dict = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+    """One local stack's ports, none guessed (testsupport/ports.py).
+
+    The Python servers' ports are held: listening sockets on port 0, handed to the servers as
+    `fd:N`, so they are known before anything starts and nobody can take them. The exporters bind
+    port 0 and report theirs as they start. Prometheus and the Alertmanagers write their own port
+    into their flags, so they pick theirs as they start and pick again when another process took
+    one meanwhile.
+    """
+
+    held: dict[str, socket.socket] = field(default_factory=_held_sockets)
+    prometheus: int = 0
+    alertmanager: list[int] = field(default_factory=list)
+    alertmanager_cluster: list[int] = field(default_factory=list)
+    exporter: int = 0
+    postgres_exporter: int = 0
+    node_exporter: int = 0
+    blackbox_exporter: int = 0
+
+    def __post_init__(self):
+        self._held_ports = {name: port_of(sock) for name, sock in self.held.items()}  # kept after close()
+
+    def held_port(self, name: str) -> int:
+        return self._held_ports[name]
+
+    def fd(self, name: str) -> str:
+        return f"fd:{self.held[name].fileno()}"
+
+    def fds(self, *names: str) -> tuple[int, ...]:
+        return tuple(self.held[name].fileno() for name in names)
+
+    def pick_alertmanagers(self) -> None:
+        picked = pick_ports(2 * ALERTMANAGER_PEERS)
+        self.alertmanager, self.alertmanager_cluster = picked[:ALERTMANAGER_PEERS], picked[ALERTMANAGER_PEERS:]
+
+    def close(self) -> None:
+        """Our copies of the held sockets (each server has its own once started)."""
+        for sock in self.held.values():
+            sock.close()
+
+    @property
+    def sinks_http(self) -> int:
+        return self.held_port("sinks-http")
+
+    @property
+    def sinks_smtp(self) -> int:
+        return self.held_port("sinks-smtp")
+
+    @property
+    def moto(self) -> int:
+        return self.held_port("moto")
+
+    @property
+    def traffic_control(self) -> int:
+        return self.held_port("traffic-control")
+
+    @property
+    def service_pods(self) -> dict[str, list[int]]:
+        return {s: [self.held_port(f"{s}-pod-{i}") for i in range(PODS_PER_SERVICE)] for s in SERVICES}
+
+    @property
+    def service_control(self) -> dict[str, int]:
+        return {s: self.held_port(f"{s}-control") for s in SERVICES}
+
+    def all(self) -> list[int]:
+        """Every port of the set known so far."""
+        return [*self._held_ports.values(), *self.alertmanager, *self.alertmanager_cluster,
+                *(p for p in (self.prometheus, self.exporter, self.postgres_exporter, self.node_exporter) if p)]
 
 
 class LocalStack:
@@ -148,15 +209,15 @@ class LocalStack:
         self._render()
         self._write_secrets()
         self._start_postgres()
-        self._start_process("sinks", [sys.executable, "-m", "local.sinks", "--http", f"127.0.0.1:{self.ports.sinks_http}",
-                                      "--smtp", f"127.0.0.1:{self.ports.sinks_smtp}"], f"{self.sinks_url}/requests")
+        self._start_process("sinks", [sys.executable, "-m", "local.sinks", "--http", self.ports.fd("sinks-http"),
+                                      "--smtp", self.ports.fd("sinks-smtp")], f"{self.sinks_url}/requests",
+                            held=("sinks-http", "sinks-smtp"))
         self._start_moto()
-        spec = {s: {"pods": self.ports.service_pods[s], "control": self.ports.service_control[s]} for s in SERVICES}
-        (self.run_dir / "services.json").write_text(json.dumps(spec))
-        self._start_process("services", [sys.executable, "-m", "local.services", "--spec", str(self.run_dir / "services.json")],
-                            f"{self.service_url('fraud')}/faults")
-        self._start_process("traffic", [sys.executable, "-m", "local.traffic", "--control", f"127.0.0.1:{self.ports.traffic_control}"],
-                            f"{self.traffic_url}/faults", env={"TRAFFIC_DSN": self.postgres.dsn_for("postgres", self.postgres.password, self.database)})
+        self._start_services()
+        self._start_process("traffic", [sys.executable, "-m", "local.traffic", "--control", self.ports.fd("traffic-control")],
+                            f"{self.traffic_url}/faults", env={"TRAFFIC_DSN": self.postgres.dsn_for("postgres", self.postgres.password, self.database)},
+                            held=("traffic-control",))
+        self.ports.close()  # every held port is now its server's alone
         self._start_exporter()
         self._start_postgres_exporter()
         self._start_node_exporter()
@@ -183,6 +244,7 @@ class LocalStack:
                 self.postgres.cleanup()
             except RuntimeError:
                 pass  # already stopped (Ctrl-C reaches PostgreSQL too); its directory is gone anyway
+        self.ports.close()
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     # -- steps -------------------------------------------------------------------------------------
@@ -209,14 +271,27 @@ class LocalStack:
         write_secret(self.secrets_dir / "aws-credentials", AWS_CREDENTIALS)
 
     def _start_process(self, name: str, argv: list[str], ready_url: str, env: dict | None = None,
-                       timeout: float = 30.0) -> ServerProcess:
+                       timeout: float = 30.0, held: tuple[str, ...] = (), reported=None) -> ServerProcess:
+        """Starts a server and waits until `ready_url` answers. `held`: the held sockets it is handed
+        (its argv names them as fd:N); `reported`: the pattern of the log line in which a server
+        told port 0 says which port it got (`ready_url` then names it as {port})."""
         process = ServerProcess([str(a) for a in argv], self.run_dir / f"{name}.log", ready_url,
-                                {"PYTHONPATH": str(ROOT), **(env or {})})
+                                {"PYTHONPATH": str(ROOT), **(env or {})}, pass_fds=self.ports.fds(*held))
         self.processes[name] = process
         process.start()
+        if reported is not None:
+            process.wait_reported_port(reported, timeout)
         process.wait_ready(timeout)
         self.log(f"{name} ready")
         return process
+
+    def _start_services(self) -> None:
+        held = {s: [*(f"{s}-pod-{i}" for i in range(PODS_PER_SERVICE)), f"{s}-control"] for s in SERVICES}
+        spec = {s: {"pods": [self.ports.fd(name) for name in names[:-1]], "control": self.ports.fd(names[-1])}
+                for s, names in held.items()}
+        (self.run_dir / "services.json").write_text(json.dumps(spec))
+        self._start_process("services", [sys.executable, "-m", "local.services", "--spec", str(self.run_dir / "services.json")],
+                            f"{self.service_url('fraud')}/faults", held=tuple(name for names in held.values() for name in names))
 
     def _exporter_env(self) -> dict:
         """The rendered Deployment's environment, pointed at the local database."""
@@ -244,8 +319,8 @@ class LocalStack:
         self.log(f"postgresql ready on 127.0.0.1:{self.postgres.port}, database {database}")
 
     def _start_moto(self) -> None:
-        self._start_process("moto", [Path(sys.executable).parent / "moto_server",
-                                     "-H", "127.0.0.1", "-p", str(self.ports.moto)], f"{self.moto_url}/moto-api/data.json")
+        self._start_process("moto", [sys.executable, "-m", "local.sns", "--listen", self.ports.fd("moto")],
+                            f"{self.moto_url}/moto-api/data.json", held=("moto",))
         # the on-call SMS topic the rendered config publishes to, in moto's default account
         alertmanager = yaml.safe_load((self.build_dir / "alertmanager" / "alertmanager.yml").read_text())
         for receiver in alertmanager["receivers"]:
@@ -269,45 +344,41 @@ class LocalStack:
         write_secret(pgpass, f"127.0.0.1:{self.postgres.port}:{env['PGDATABASE']}:{reader}:{self.credentials['db-password']}\n")
         env.update(PGHOST="127.0.0.1", PGPORT=str(self.postgres.port), PGSSLMODE="disable",
                    EXPORTER_DB_PASSWORD_FILE=str(self.secrets_dir / "db-password"), PGPASSFILE=str(pgpass))
-        listen = f"127.0.0.1:{self.ports.exporter}"
+        listen, ready = "127.0.0.1:0", "http://127.0.0.1:{port}/healthz"  # it reports the port it got
         if self.exporter_from_image:
             env.pop("PGPASSFILE")  # the image reads the password file, as in the cluster
             argv = exporter_image.podman_argv(self.run_dir, config_path, self.secrets_dir / "db-password", listen, env)
-            self._start_process("exporter", argv, f"{self.exporter_url}/healthz", timeout=60.0)
-            return
-        self._start_process("exporter", [sys.executable, "-m", "exporter", "--config", config_path, "--listen", listen],
-                            f"{self.exporter_url}/healthz", env=env)
+            process = self._start_process("exporter", argv, ready, timeout=60.0, reported=EXPORTER_LISTENING)
+        else:
+            process = self._start_process("exporter", [sys.executable, "-m", "exporter", "--config", config_path, "--listen", listen],
+                                          ready, env=env, reported=EXPORTER_LISTENING)
+        self.ports.exporter = process.port
 
     def _start_postgres_exporter(self) -> None:
         dsn = (f"postgresql://postgres:{self.postgres.password}@127.0.0.1:{self.postgres.port}/"
                f"{self.database}?sslmode=disable")
-        self._start_process("postgres-exporter", ["prometheus-postgres-exporter",
-                                                  f"--web.listen-address=127.0.0.1:{self.ports.postgres_exporter}"],
-                            f"http://127.0.0.1:{self.ports.postgres_exporter}/metrics", env={"DATA_SOURCE_NAME": dsn})
+        process = self._start_process("postgres-exporter", ["prometheus-postgres-exporter", "--web.listen-address=127.0.0.1:0"],
+                                      "http://127.0.0.1:{port}/metrics", env={"DATA_SOURCE_NAME": dsn}, reported=TOOLKIT_LISTENING)
+        self.ports.postgres_exporter = process.port
 
     def _start_node_exporter(self) -> None:
         # This machine as the one node. The collectors the node panels and alerts read, except
         # timex: a sandbox's clock is usually not NTP-disciplined (the kernel says unsynchronised),
         # and NodeClockNotSynchronising would fire for the machine rather than for a drill.
         collectors = ("cpu", "meminfo", "filesystem", "loadavg", "netdev")
-        self._start_process("node-exporter", ["prometheus-node-exporter", "--collector.disable-defaults",
-                                              *(f"--collector.{name}" for name in collectors),
-                                              f"--web.listen-address=127.0.0.1:{self.ports.node_exporter}"],
-                            f"http://127.0.0.1:{self.ports.node_exporter}/metrics")
+        process = self._start_process("node-exporter", ["prometheus-node-exporter", "--collector.disable-defaults",
+                                                        *(f"--collector.{name}" for name in collectors),
+                                                        "--web.listen-address=127.0.0.1:0"],
+                                      "http://127.0.0.1:{port}/metrics", reported=TOOLKIT_LISTENING)
+        self.ports.node_exporter = process.port
 
     def _start_blackbox_exporter(self) -> None:
         # The modules the cluster's exporter mounts: the file taken back out of its rendered ConfigMap.
         config = self.build_dir / "blackbox" / "blackbox.yml"
-        for attempt in range(3):
-            self.ports.blackbox_exporter = free_port()  # picked now; a port lost to another process is drawn again
-            try:
-                self._start_process("blackbox-exporter", ["prometheus-blackbox-exporter", f"--config.file={config}",
-                                                          f"--web.listen-address=127.0.0.1:{self.ports.blackbox_exporter}"],
-                                    f"{self.blackbox_url}/-/healthy")
-                return
-            except RuntimeError as error:
-                if "address already in use" not in str(error) or attempt == 2:
-                    raise
+        process = self._start_process("blackbox-exporter", ["prometheus-blackbox-exporter", f"--config.file={config}",
+                                                            "--web.listen-address=127.0.0.1:0"],
+                                      "http://127.0.0.1:{port}/-/healthy", reported=TOOLKIT_LISTENING)
+        self.ports.blackbox_exporter = process.port
 
     def _start_alertmanagers(self) -> None:
         source = self.build_dir / "alertmanager"
@@ -318,21 +389,22 @@ class LocalStack:
         config = timescale.scale_alertmanager_config(config, self.time_scale)
         text = dump_yaml(config)
         env = {"AWS_SHARED_CREDENTIALS_FILE": str(self.secrets_dir / "aws-credentials")}
-        for attempt in range(3):
-            # ports picked just now: one picked at start may meanwhile be some client's ephemeral port
-            self.ports.alertmanager = [free_port() for _ in range(ALERTMANAGER_PEERS)]
-            self.ports.alertmanager_cluster = [free_port() for _ in range(ALERTMANAGER_PEERS)]
+
+        def attempt() -> None:
+            # The peers name each other's ports, so all are picked together, and again when another
+            # process took one before its peer bound it.
+            self.ports.pick_alertmanagers()
             cluster = [f"127.0.0.1:{port}" for port in self.ports.alertmanager_cluster]
             self.alertmanagers = [self._alertmanager(i, text, cluster, env) for i in range(ALERTMANAGER_PEERS)]
             try:
                 for alertmanager in self.alertmanagers:
                     alertmanager.start()
-                break
-            except RuntimeError as error:
+            except PortInUse:
                 for alertmanager in self.alertmanagers:
                     alertmanager.cleanup()
-                if "address already in use" not in str(error) or attempt == 2:
-                    raise
+                raise
+
+        start_retrying(attempt)
         self.wait_for_alertmanager_cluster()
         self.log(f"alertmanager cluster of {ALERTMANAGER_PEERS} ready")
 
@@ -392,7 +464,7 @@ class LocalStack:
                 time.sleep(1)
         self.wait_for_alertmanager_cluster()
 
-    def local_targets(self) -> dict[str, list[Target]]:
+    def local_targets(self, prometheus_port: int | None = None) -> dict[str, list[Target]]:
         targets: dict[str, list[Target]] = {}
         for service in SERVICES:
             targets[f"waqiti-{service}-service"] = [
@@ -411,7 +483,7 @@ class LocalStack:
             f"127.0.0.1:{self.ports.node_exporter}",
             endpoint_meta(service="node-exporter", port_name="metrics", namespace="node-exporter", pod="node-exporter-0"))]
         targets["prometheus"] = [Target(
-            f"127.0.0.1:{self.ports.prometheus}",
+            f"127.0.0.1:{prometheus_port or self.ports.prometheus}",
             endpoint_meta(service=PROMETHEUS.headless, port_name=PROMETHEUS.port_name, namespace=MONITORING_NAMESPACE,
                           pod=f"{PROMETHEUS.name}-0"))]
         targets["alertmanager"] = [Target(
@@ -428,25 +500,23 @@ class LocalStack:
         rules_dir = self.run_dir / "prometheus-rules"
         rules_dir.mkdir()
         local_jobs = set(self.local_targets())
-        self.ports.prometheus = free_port()  # picked now, not at start (see the Alertmanagers)
-        config = localize.localize_prometheus_config(self.prometheus_config, self.local_targets(),
-                                                     [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir,
-                                                     probe_exporter=f"127.0.0.1:{self.ports.blackbox_exporter}")
-        config = timescale.scale_prometheus_config(config, self.time_scale)
-        if self.intervals:
-            config = timescale.override_intervals(config, self.intervals)
-        scrape = tuple(timescale.parse_duration(c["global"]["scrape_interval"]) for c in (self.prometheus_config, config))
+        # The scrape interval the rules' `for` keeps (port-independent: a config for any port tells it).
+        scaled = yaml.safe_load(self._prometheus_config(0, rules_dir))
+        scrape = tuple(timescale.parse_duration(c["global"]["scrape_interval"]) for c in (self.prometheus_config, scaled))
         rule_files = {path.name: dump_yaml(timescale.scale_rule_file(
                           localize.localize_rule_file(yaml.safe_load(path.read_text()), local_jobs), self.time_scale, scrape))
                       for path in sorted((source / "rules").glob("*.yml"))}
+        # It scrapes itself and names itself in its external URL: both are written for the port it
+        # picks, and written again should it have to pick another.
         self.prometheus = PrometheusServer(
-            config=dump_yaml(config), port=self.ports.prometheus, env={"POD_NAME": "prometheus-0"},
+            config=lambda port: self._prometheus_config(port, rules_dir), env={"POD_NAME": "prometheus-0"},
             work_dir=self.run_dir / "prometheus",
-            extra_args=("--log.level=warn",
-                        # how often firing alerts are re-sent to Alertmanager (1m), scaled like the rest
-                        f"--rules.alert.resend-delay={self.resend_delay}",
-                        f"--web.external-url=http://127.0.0.1:{self.ports.prometheus}"))
+            extra_args=lambda port: ("--log.level=warn",
+                                     # how often firing alerts are re-sent to Alertmanager (1m), scaled like the rest
+                                     f"--rules.alert.resend-delay={self.resend_delay}",
+                                     f"--web.external-url=http://127.0.0.1:{port}"))
         self.prometheus.start()
+        self.ports.prometheus = self.prometheus.port
         self.rules_dir = rules_dir
         # Rules go in once every local target has been scraped: Prometheus discovers targets up to
         # 5s after start (fixed, not scaled), longer than a scaled `for`, and absent() would page.
@@ -455,6 +525,15 @@ class LocalStack:
             (rules_dir / name).write_text(text)
         requests.post(f"{self.prometheus.url}/-/reload", timeout=10).raise_for_status()
         self.log(f"prometheus ready, {len(rule_files)} rule files loaded")
+
+    def _prometheus_config(self, port: int, rules_dir: Path) -> str:
+        config = localize.localize_prometheus_config(self.prometheus_config, self.local_targets(port),
+                                                     [f"127.0.0.1:{p}" for p in self.ports.alertmanager], rules_dir,
+                                                     probe_exporter=f"127.0.0.1:{self.ports.blackbox_exporter}")
+        config = timescale.scale_prometheus_config(config, self.time_scale)
+        if self.intervals:
+            config = timescale.override_intervals(config, self.intervals)
+        return dump_yaml(config)
 
     def wait_for_targets_up(self, timeout: float = 30.0) -> None:
         expected = sum(len(targets) for targets in self.local_targets().values())

@@ -3,7 +3,7 @@ fraud alerts flow into PostgreSQL continuously, the way the platform writes them
 `pending` first, then completes or fails; every status is a payment_events row; a wallet's balance
 changes in the same transaction as its ledger entry, so reconciliation holds).
 
-    TRAFFIC_DSN=... python -m local.traffic --control 127.0.0.1:PORT
+    TRAFFIC_DSN=... python -m local.traffic --control 127.0.0.1:PORT   (or fd:N, a socket handed over)
 
 Control endpoint (JSON):
 
@@ -25,11 +25,9 @@ import threading
 import time
 import traceback
 from decimal import Decimal
-from http.server import ThreadingHTTPServer
-
 import psycopg
 
-from local.http_json import JsonHandler
+from local.http_json import JsonHandler, listening, serve
 
 TICK = 0.2
 PAYMENTS_PER_SECOND = 10.0
@@ -308,13 +306,10 @@ def control_handler(generator: Generator):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--control", required=True, help="HOST:PORT of the control endpoint")
+    parser.add_argument("--control", required=True, type=listening, help="HOST:PORT or fd:N of the control endpoint")
     args = parser.parse_args(argv)
-    host, _, port = args.control.rpartition(":")
     generator = Generator(os.environ["TRAFFIC_DSN"])
-    control = ThreadingHTTPServer((host or "127.0.0.1", int(port)), control_handler(generator))
-    control.daemon_threads = True
-    threading.Thread(target=control.serve_forever, daemon=True).start()
+    control = serve(args.control, control_handler(generator))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -20,7 +20,6 @@ import yaml
 
 from local import timescale
 from local.localize import Target, endpoint_meta, localize_prometheus_config
-from testsupport.ports import free_port
 from testsupport.prometheus import PrometheusServer
 from tools.pulumi_engine import placeholder_secrets, run_program
 
@@ -53,11 +52,14 @@ def receiver(tmp_path):
     web_config = tmp_path / "receiver-web.yml"
     web_config.write_text(yaml.safe_dump(
         {"basic_auth_users": {USER: bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()}}))
-    server = PrometheusServer(work_dir=tmp_path / "receiver",
-                              extra_args=("--web.enable-remote-write-receiver", f"--web.config.file={web_config}"))
-    server._process.ready_url = f"http://{USER}:{PASSWORD}@127.0.0.1:{server.port}/-/ready"  # readiness needs the login too
-    with server:
+    with LoggedIn(work_dir=tmp_path / "receiver",
+                  extra_args=("--web.enable-remote-write-receiver", f"--web.config.file={web_config}")) as server:
         yield server
+
+
+class LoggedIn(PrometheusServer):
+    def _ready_url(self) -> str:
+        return f"http://{USER}:{PASSWORD}@127.0.0.1:{self.port}/-/ready"  # readiness needs the login too
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def sender_config(run, port: int, tmp_path: Path) -> str:
     secret.chmod(0o600)
     remote["basic_auth"]["password_file"] = str(secret)
     rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
+    rules_dir.mkdir(exist_ok=True)  # written again when the server picks another port
     rules = yaml.safe_load(run.get("ConfigMap", "prometheus-rules").manifest["data"]["self-monitoring.yml"])
     (rules_dir / "self-monitoring.yml").write_text(yaml.safe_dump(timescale.scale_rule_file(rules, TIME_SCALE)))
     itself = Target(f"127.0.0.1:{port}", endpoint_meta(service="prometheus-headless", port_name="web",
@@ -88,10 +90,10 @@ def sender_config(run, port: int, tmp_path: Path) -> str:
 
 
 def test_remote_write_arrives_with_external_labels_and_falling_behind_alerts(production, receiver, tmp_path):
-    port = free_port()
     auth = (USER, PASSWORD)
     cluster = yaml.safe_load(production.get("ConfigMap", "prometheus-config").manifest["data"]["prometheus.yml"])["global"]["external_labels"]["cluster"]
-    with PrometheusServer(config=sender_config(production, port, tmp_path), port=port, env={"POD_NAME": POD},
+    # it scrapes itself: its configuration names the port it picks
+    with PrometheusServer(config=lambda port: sender_config(production, port, tmp_path), env={"POD_NAME": POD},
                           work_dir=tmp_path / "sender") as sender:
         # Samples arrive, labelled as the stack labels them; unauthenticated, the receiver says no.
         arrived = wait_for(lambda: query(receiver.url, 'up{job="prometheus"}', auth), 60, "samples at the receiver")

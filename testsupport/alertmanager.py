@@ -2,7 +2,7 @@
 
     from testsupport.alertmanager import AlertmanagerServer
 
-    with AlertmanagerServer(config=yaml_text) as am:     # free port, waits until /-/ready
+    with AlertmanagerServer(config=yaml_text) as am:     # picks a port, waits until /-/ready
         requests.get(am.url + "/api/v2/silences")
     # leaving the block stops it and deletes its storage
 
@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 from testsupport.pinned_tools import binary
-from testsupport.ports import free_port
 from testsupport.process import LoopbackServer
 
 # A clustered peer at position p of the member list sends a notification p peer timeouts after the
@@ -35,18 +34,20 @@ class AlertmanagerServer(LoopbackServer):
                  cluster_port: int | None = None, peers: tuple[str, ...] = (),
                  extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
                  work_dir: Path | None = None):
-        self.port = port or free_port()
         self.cluster_port = cluster_port
         self._work_dir = Path(work_dir or tempfile.mkdtemp(prefix="alertmanager-"))
         self._work_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = self._work_dir / "alertmanager.yml"
         self.config_path.write_text(config)
-        cluster = ([f"--cluster.listen-address=127.0.0.1:{cluster_port}",
-                    f"--cluster.peer-timeout={PEER_TIMEOUT_SECONDS * 1000:g}ms", *(f"--cluster.peer={p}" for p in peers)]
-                   if cluster_port else ["--cluster.listen-address="])
-        argv = [binary("alertmanager"),
+        self._peers, self._extra_args = peers, extra_args
+        self._launch(port, "alertmanager.log", env=env)
+
+    def _argv(self) -> list[str]:
+        cluster = ([f"--cluster.listen-address=127.0.0.1:{self.cluster_port}",
+                    f"--cluster.peer-timeout={PEER_TIMEOUT_SECONDS * 1000:g}ms", *(f"--cluster.peer={p}" for p in self._peers)]
+                   if self.cluster_port else ["--cluster.listen-address="])
+        return [binary("alertmanager"),
                 f"--config.file={self.config_path}",
                 f"--storage.path={self._work_dir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
-                *cluster, *extra_args]
-        self._launch(argv, "alertmanager.log", env=env)
+                *cluster, *self._extra_args]

@@ -2,7 +2,7 @@
 
     from testsupport.postgres import PostgresServer
 
-    with PostgresServer() as pg:          # initdb + start on a free port
+    with PostgresServer() as pg:          # initdb + start on a picked port (picked again if taken meanwhile)
         psycopg.connect(pg.dsn)           # superuser conninfo (password auth over TCP)
         pg.dsn_for(user="reader", password="pw", dbname="app")
         pg.stop(); pg.start()             # simulate an outage; same port and data afterwards
@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from testsupport.ports import free_port
+from testsupport.ports import PICK_ATTEMPTS, in_use, pick_port
 
 # Durability is pointless for a throwaway server, and turning it off makes bulk loads fast.
 FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
@@ -54,7 +54,8 @@ class PostgresServer:
     def __init__(self, settings: dict[str, str] | None = None, port: int | None = None,
                  base_dir: Path | None = None):
         self.bin_dir = find_postgres_bin_dir()
-        self.port = port or free_port()
+        self._given_port = port
+        self.port = port or pick_port()
         self.password = secrets.token_hex(16)
         self.settings = {**FAST_SETTINGS, **(settings or {})}
         self.base_dir: Path | None = None
@@ -108,8 +109,19 @@ class PostgresServer:
     def start(self) -> None:
         if self.base_dir is None:
             self.initdb()
-        self._run([self.bin_dir / "pg_ctl", "-D", self.data_dir, "-l", self.base_dir / "server.log",
-                   "-w", "-t", "60", "start"])
+        for attempt in range(PICK_ATTEMPTS):
+            log_size = len(self.log())
+            try:
+                self._run([self.bin_dir / "pg_ctl", "-D", self.data_dir, "-l", self.base_dir / "server.log",
+                           "-w", "-t", "60", "start"])
+                break
+            except RuntimeError:
+                # A picked port another process bound first: pick again (the last `port` line wins).
+                if self._given_port is not None or attempt == PICK_ATTEMPTS - 1 or not in_use(self.log()[log_size:]):
+                    raise
+                self.port = pick_port()
+                with open(self.data_dir / "postgresql.conf", "a") as conf:
+                    conf.write(f"port = {self.port}\n")
         self.running = True
 
     def stop(self, mode: str = "fast") -> None:

@@ -3,7 +3,7 @@
     from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics
 
     create_blocks_from_openmetrics(text, data_dir)        # synthetic history, via promtool
-    with PrometheusServer(data_dir=data_dir) as prom:      # free port, waits until /-/ready
+    with PrometheusServer(data_dir=data_dir) as prom:      # picks a port, waits until /-/ready
         requests.get(prom.url + "/api/v1/query", params={"query": "up"})
     # leaving the block stops it; a data_dir you passed is kept, a temporary one is deleted
 
@@ -17,9 +17,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from testsupport.pinned_tools import binary
-from testsupport.ports import free_port
 from testsupport.process import LoopbackServer
 
 EMPTY_CONFIG = "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"
@@ -42,25 +42,32 @@ def create_blocks_from_openmetrics(openmetrics_text: str, data_dir: Path) -> Non
 
 
 class PrometheusServer(LoopbackServer):
-    def __init__(self, data_dir: Path | None = None, config: str = EMPTY_CONFIG,
-                 admin_api: bool = False, extra_args: tuple[str, ...] = (), port: int | None = None,
-                 env: dict[str, str] | None = None, work_dir: Path | None = None):
-        self.port = port or free_port()
+    """`config` and `extra_args` may be functions of the server's port, for a configuration that
+    names the server itself (its self-scrape target, its external URL): a start that has to pick
+    another port writes them again."""
+
+    def __init__(self, data_dir: Path | None = None, config: str | Callable[[int], str] = EMPTY_CONFIG,
+                 admin_api: bool = False, extra_args: tuple[str, ...] | Callable[[int], tuple[str, ...]] = (),
+                 port: int | None = None, env: dict[str, str] | None = None, work_dir: Path | None = None):
         self._work_dir = Path(work_dir or tempfile.mkdtemp(prefix="prometheus-"))
         self._work_dir.mkdir(parents=True, exist_ok=True)
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else self._work_dir / "data"
         self.config_path = self._work_dir / "prometheus.yml"
-        self.config_path.write_text(config)
-        argv = [binary("prometheus"),
+        self._config, self._admin_api, self._extra_args = config, admin_api, extra_args
+        self._launch(port, "prometheus.log", env=env)
+
+    def _argv(self) -> list[str]:
+        self.config_path.write_text(self._config(self.port) if callable(self._config) else self._config)
+        extra_args = self._extra_args(self.port) if callable(self._extra_args) else self._extra_args
+        return [binary("prometheus"),
                 f"--config.file={self.config_path}",
                 f"--storage.tsdb.path={self.data_dir}",
                 "--storage.tsdb.retention.time=100y",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--web.enable-lifecycle",
-                *(["--web.enable-admin-api"] if admin_api else []),
+                *(["--web.enable-admin-api"] if self._admin_api else []),
                 *extra_args]
-        self._launch(argv, "prometheus.log", env=env)
 
     def cleanup(self) -> None:
         self.stop()

@@ -12,7 +12,7 @@ import pytest
 import requests
 import yaml
 
-from testsupport.ports import free_port
+from testsupport.ports import EXPORTER_LISTENING as LISTENING
 
 from .conftest import EXPORTER_DIR, READER, READER_PASSWORD
 from .scraping import value, scrape, wait_until
@@ -38,17 +38,18 @@ def _config_file(tmp_path: Path, edit=None) -> Path:
 
 def _run(config: Path, env: dict, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "exporter", "--config", str(config),
-                           "--listen", f"127.0.0.1:{free_port()}"],
+                           "--listen", "127.0.0.1:0"],
                           env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
 def test_runs_from_libpq_environment_serves_probes_and_stops_on_sigterm(database, tmp_path):
-    port = free_port()
     env = _env(PGHOST="127.0.0.1", PGPORT=str(database.server.port), PGUSER=READER,
                PGPASSWORD=READER_PASSWORD, PGDATABASE=database.name, PGSSLMODE="disable")
     process = subprocess.Popen([sys.executable, "-m", "exporter", "--config", str(_config_file(tmp_path)),
-                                "--listen", f"127.0.0.1:{port}"],
+                                "--listen", "127.0.0.1:0"],
                                env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    before = _until_listening(process)
+    port = int(LISTENING.search(before).group(1))  # it bound port 0 and says which port it got
     try:
         wait_until(lambda: _answers(port), timeout=20, message="HTTP server")
         wait_until(lambda: value(scrape(port), "business_exporter_database_up") == 1
@@ -61,8 +62,18 @@ def test_runs_from_libpq_environment_serves_probes_and_stops_on_sigterm(database
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
-    assert READER_PASSWORD not in output
+    assert process.returncode == 0, before + output
+    assert READER_PASSWORD not in before + output
+
+
+def _until_listening(process: subprocess.Popen) -> str:
+    """What the exporter printed up to and including the line naming its port."""
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if LISTENING.search(line):
+            return "".join(lines)
+    raise AssertionError("the exporter never said where it listens:\n" + "".join(lines))
 
 
 def _answers(port: int) -> bool:

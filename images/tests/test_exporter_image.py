@@ -22,7 +22,7 @@ from exporter.tests.scraping import business, scrape, wait_until
 from images.catalog import ROOT
 from images.podman import podman
 from local import exporter_image
-from testsupport.ports import free_port
+from testsupport.ports import EXPORTER_LISTENING
 from testsupport.postgres import PostgresServer
 from testsupport.process import ServerProcess
 
@@ -85,15 +85,16 @@ def exporter_container(images, manifests, production, tls_postgres, platform_dat
     shutil.copy(production / "exporter" / "config.yml", config_dir / "config.yml")
     (config_dir / "config.yml").chmod(0o644)
     secrets = secret_dir(readable_dir(), {"db-password": password}, pod.user[1])
-    port = free_port()
-    run = Run(pod, images["exporter"].reference, name=f"waqiti-exporter-image-test-{port}",
+    run = Run(pod, images["exporter"].reference, name=f"waqiti-exporter-image-test-{os.getpid()}",
               volumes={"config": config_dir, "secrets": secrets},
               env={"PGHOST": HOST_LOOPBACK_FROM_CONTAINER, "PGPORT": str(tls_postgres.port)},
+              # no host port given: podman binds one and says which (podman port)
               network=("--network=slirp4netns:allow_host_loopback=true",
-                       "--publish", f"127.0.0.1:{port}:{pod.port('metrics')}"))
+                       "--publish", f"127.0.0.1::{pod.port('metrics')}"))
     try:
         run.start()
-        yield run, port, password
+        published = podman("port", run.name, f"{pod.port('metrics')}/tcp").stdout.split()[0]
+        yield run, int(published.rsplit(":", 1)[1]), password
     finally:
         run.remove()
         shutil.rmtree(config_dir, ignore_errors=True)
@@ -150,22 +151,22 @@ def test_stops_cleanly_on_sigterm(exporter_container):
 
 def test_local_stack_runs_the_image_in_the_foreground(images, manifests, tls_postgres, platform_database, production):
     """`make local EXPORTER_IMAGE=1`: the local stack starts podman like any of its processes; it
-    serves on the port given, and stopping it (SIGTERM, as the stack does) removes the container."""
+    binds port 0 and says which port it got, and stopping it (SIGTERM, as the stack does) removes the container."""
     pod = PodContainer.of(manifests[DEPLOYMENT])
     _, password = platform_database
     run_dir = readable_dir()
     (run_dir / "db-password").write_text(password)
-    port = free_port()
     env = {**pod.env, "PGHOST": "127.0.0.1", "PGPORT": str(tls_postgres.port)}
     argv = exporter_image.podman_argv(run_dir, production / "exporter" / "config.yml", run_dir / "db-password",
-                                      f"127.0.0.1:{port}", env)
-    process = ServerProcess(argv, run_dir / "exporter.log", f"http://127.0.0.1:{port}/healthz")
+                                      "127.0.0.1:0", env)
+    process = ServerProcess(argv, run_dir / "exporter.log", "http://127.0.0.1:{port}/healthz")
     try:
         process.start()
+        port = process.wait_reported_port(EXPORTER_LISTENING, 60)  # it bound port 0, as in the local stack
         process.wait_ready(60)
         wait_until(lambda: scrape(port).get(("business_exporter_database_up", frozenset())) == 1, timeout=60)
     finally:
         process.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
     running = podman("ps", "--all", "--no-trunc", "--filter", f"ancestor={images['exporter'].reference}", "--format", "{{.Command}}").stdout
-    assert f"127.0.0.1:{port}" not in running
+    assert "127.0.0.1:0" not in running

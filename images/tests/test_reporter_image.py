@@ -17,13 +17,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from moto.server import ThreadedMotoServer
 
 from reporter.tests import synthetic_day
-from testsupport.ports import free_port
+from testsupport.aws import moto_endpoint as running_moto
+from testsupport.ports import listening_socket
 from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics
+from testsupport.smtp import SocketController
 
 from .pod import PodContainer, Run, secret_dir
 
@@ -48,11 +48,8 @@ class Sink:
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_moto() as url:
+        yield url
 
 
 def aws(moto_endpoint: str) -> dict[str, str]:
@@ -83,8 +80,8 @@ def test_daily_report_is_emailed_and_archived(images, manifests, moto_endpoint, 
     blocks = shared_dir()
     create_blocks_from_openmetrics(synthetic_day.openmetrics(), blocks)
     sink = Sink(pod.env["SMTP_USERNAME"])
-    smtp = Controller(sink, hostname="127.0.0.1", port=free_port(), authenticator=sink.authenticate,
-                      auth_required=True, auth_require_tls=False)
+    smtp = SocketController(sink, listening_socket(), authenticator=sink.authenticate,
+                            auth_required=True, auth_require_tls=False)
     region, bucket = pod.env["AWS_REGION"], pod.env["REPORT_S3_BUCKET"]
     s3 = s3_client(moto_endpoint, region)
     create_bucket(s3, bucket, region, object_lock=True)

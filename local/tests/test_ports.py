@@ -2,36 +2,51 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import astuple, fields
 
-from local.stack import Ports
-from testsupport.ports import free_ports
+import pytest
 
-
-def ports_of(ports: Ports) -> list[int]:
-    flat = []
-    for value in astuple(ports):
-        if isinstance(value, dict):
-            for item in value.values():
-                flat.extend(item if isinstance(item, list) else [item])
-        elif isinstance(value, list):
-            flat.extend(value)
-        else:
-            flat.append(value)
-    return flat
+from local import stack as stack_module
+from local.stack import ALERTMANAGER_PEERS, PODS_PER_SERVICE, SERVICES, LocalStack, Ports
+from testsupport.alertmanager import MINIMAL_CONFIG
+from testsupport.ports import pick_ports, port_of
 
 
 def test_200_port_sets_hold_no_duplicate():
-    sets = [ports_of(Ports()) for _ in range(200)]
-    # every set has one port per field, more for the lists and maps (Alertmanager peers, service pods)
-    assert len({len(ports) for ports in sets}) == 1 and len(sets[0]) > len(fields(Ports))
-    for ports in sets:
-        assert len(set(ports)) == len(ports)
-    every = [port for ports in sets for port in ports]
-    assert len(set(every)) == len(every)  # nor across sets: a port handed out is never handed out again
+    sets = [Ports() for _ in range(200)]  # all held at once, as 200 stacks started side by side
+    try:
+        for ports in sets:
+            ports.pick_alertmanagers()  # what each stack picks as it starts its Alertmanagers
+        every = [port for ports in sets for port in ports.all()]
+        # each set: the held ports of the sinks, moto, traffic and every pod and control, and the peers' picks
+        assert len(every) == 200 * (4 + len(SERVICES) * (PODS_PER_SERVICE + 1) + 2 * ALERTMANAGER_PEERS)
+        assert len(set(every)) == len(every)
+    finally:
+        for ports in sets:
+            ports.close()
 
 
-def test_a_drawn_port_is_free_to_bind():
-    for port in free_ports(20):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", port))
+@pytest.mark.slow
+@pytest.mark.parametrize("taken", ["web", "cluster"])
+def test_alertmanager_peers_that_lost_a_picked_port_start_again_on_new_ones(monkeypatch, taken):
+    occupied: list[socket.socket] = []
+
+    def picked_then_taken(count: int) -> list[int]:
+        picked = pick_ports(count)
+        if not occupied:  # another process binds one of the first picks before its peer does
+            occupied.append(socket.create_server(("127.0.0.1", picked[-1 if taken == "cluster" else 0])))
+        return picked
+
+    monkeypatch.setattr(stack_module, "pick_ports", picked_then_taken)
+    stack = LocalStack()
+    try:
+        source = stack.build_dir / "alertmanager"
+        (source / "templates").mkdir(parents=True)
+        (source / "alertmanager.yml").write_text("global: {}\ntemplates: []\n" + MINIMAL_CONFIG)
+        stack.secrets_dir.mkdir()
+        stack._start_alertmanagers()  # waits until the peers form one cluster
+        assert port_of(occupied[0]) not in stack.ports.alertmanager + stack.ports.alertmanager_cluster
+        assert [am.running() for am in stack.alertmanagers] == [True] * ALERTMANAGER_PEERS
+    finally:
+        stack.stop()
+        for sock in occupied:
+            sock.close()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import boto3
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from moto.server import ThreadedMotoServer
 
 from reporter.tests import synthetic_day
-from testsupport.ports import free_port
+from testsupport.aws import moto_endpoint as running_moto
+from testsupport.ports import listening_socket
 from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics
+from testsupport.smtp import SocketController
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = REPO_ROOT / "test-output" / "reporter"
@@ -67,11 +68,8 @@ def stack_targets_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_moto() as url:
+        yield url
 
 
 @pytest.fixture
@@ -93,7 +91,7 @@ def s3(aws_env):
 @pytest.fixture
 def bucket(s3, request) -> str:
     """A fresh versioned bucket; with object lock enabled (as in production for reports)."""
-    name = f"bucket-{re.sub('[^a-z0-9]+', '-', request.node.name.lower())[:40]}-{free_port()}"
+    name = f"bucket-{re.sub('[^a-z0-9]+', '-', request.node.name.lower())[:40]}-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     return name
@@ -117,8 +115,8 @@ def _authenticate(server, session, envelope, mechanism, auth_data):
 def smtp_sink():
     """Plain SMTP (no TLS) that insists on AUTH; the job is configured with SMTP_SECURITY=none."""
     sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), authenticator=_authenticate,
-                            auth_required=True, auth_require_tls=False)
+    controller = SocketController(sink, listening_socket(), authenticator=_authenticate,
+                                  auth_required=True, auth_require_tls=False)
     controller.start()
     yield controller, sink
     controller.stop()

@@ -8,7 +8,6 @@ escalation test, the route timings shrink (5m -> 2s, 15m -> 4s): the mechanism i
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -18,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from testsupport.ports import free_port
+from testsupport.alertmanager import AlertmanagerServer
 from tests.alerting.conftest import require, route_nodes
 
 pytestmark = pytest.mark.slow
@@ -53,9 +52,9 @@ class Sink:
 
 @pytest.fixture
 def alertmanager(rendered_alertmanager, tmp_path):
-    binary = require("alertmanager")
+    require("alertmanager")
     sink = Sink()
-    processes = []
+    servers: list[AlertmanagerServer] = []
 
     def start(scale_timings: bool = False) -> str:
         config = yaml.safe_load((rendered_alertmanager["production"] / "alertmanager.yml").read_text())
@@ -68,30 +67,15 @@ def alertmanager(rendered_alertmanager, tmp_path):
                 for key in ("group_wait", "group_interval"):
                     if key in route:
                         route[key] = SCALE[route[key]]
-        path = tmp_path / "alertmanager.yml"
-        path.write_text(yaml.safe_dump(config))
-        port = free_port()
-        process = subprocess.Popen(
-            [binary, f"--config.file={path}", f"--storage.path={tmp_path / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if requests.get(f"{url}/-/ready", timeout=1).ok:
-                    return url
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        process.kill()
-        pytest.fail("Alertmanager did not start: " + process.stderr.read().decode())
+        # a single instance (no cluster) on a picked port, picked again if another process took it
+        server = AlertmanagerServer(config=yaml.safe_dump(config), extra_args=("--log.level=warn",),
+                                    work_dir=tmp_path / f"alertmanager-{len(servers)}")
+        servers.append(server)
+        return server.start().url
 
     yield start, sink
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
+    for server in servers:
+        server.cleanup()
     sink.server.shutdown()
 
 
