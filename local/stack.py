@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import secrets as secrets_module
 import shutil
-import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -27,25 +25,23 @@ import yaml
 
 from local import exporter_image, localize, timescale
 from local.localize import Sinks, Target, endpoint_meta
+from local.ports import ALERTMANAGER_PEERS, PODS_PER_SERVICE, SERVICES, Ports
 from local.services import HEALTH_PATH
 from model.endpoints import ALERTMANAGER, EXPORTER, PROMETHEUS
 from model.yamltext import dump_yaml
 from testsupport.alertmanager import AlertmanagerServer
-from testsupport.ports import EXPORTER_LISTENING, TOOLKIT_LISTENING, listening_socket, pick_ports, port_of
+from testsupport.ports import EXPORTER_LISTENING, TOOLKIT_LISTENING
 from testsupport.postgres import PostgresServer
 from testsupport.process import PortInUse, ServerProcess, start_retrying
 from testsupport.prometheus import PrometheusServer
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "production"
-SERVICES = ("payment", "wallet", "user", "fraud")
 # Services whose public health endpoint the blackbox job probes; here a pod's own health endpoint
 # stands in for it (no ingress or load balancer locally).
 PROBED_SERVICES = ("payment",)
-PODS_PER_SERVICE = 2
 APP_NAMESPACE = "waqiti"
 MONITORING_NAMESPACE = "monitoring"
-ALERTMANAGER_PEERS = 3
 SNS_TOPIC_REGION = "us-east-1"
 # Dummy AWS keys: moto accepts any signature.
 AWS_CREDENTIALS = "[default]\naws_access_key_id = local-access-key\naws_secret_access_key = local-secret-key\n"
@@ -55,83 +51,6 @@ def write_secret(path: Path, value: str) -> None:
     """As the Secret is mounted in the cluster: exactly the value, no trailing newline."""
     path.write_text(value)
     path.chmod(0o600)
-
-
-def _held_sockets() -> dict[str, socket.socket]:
-    names = ["sinks-http", "sinks-smtp", "moto", "traffic-control",
-             *(f"{s}-pod-{i}" for s in SERVICES for i in range(PODS_PER_SERVICE)), *(f"{s}-control" for s in SERVICES)]
-    return {name: listening_socket() for name in names}
-
-
-@dataclass
-class Ports:
-    """One local stack's ports, none guessed (testsupport/ports.py).
-
-    The Python servers' ports are held: listening sockets on port 0, handed to the servers as
-    `fd:N`, so they are known before anything starts and nobody can take them. The exporters bind
-    port 0 and report theirs as they start. Prometheus and the Alertmanagers write their own port
-    into their flags, so they pick theirs as they start and pick again when another process took
-    one meanwhile.
-    """
-
-    held: dict[str, socket.socket] = field(default_factory=_held_sockets)
-    prometheus: int = 0
-    alertmanager: list[int] = field(default_factory=list)
-    alertmanager_cluster: list[int] = field(default_factory=list)
-    exporter: int = 0
-    postgres_exporter: int = 0
-    node_exporter: int = 0
-    blackbox_exporter: int = 0
-
-    def __post_init__(self):
-        self._held_ports = {name: port_of(sock) for name, sock in self.held.items()}  # kept after close()
-
-    def held_port(self, name: str) -> int:
-        return self._held_ports[name]
-
-    def fd(self, name: str) -> str:
-        return f"fd:{self.held[name].fileno()}"
-
-    def fds(self, *names: str) -> tuple[int, ...]:
-        return tuple(self.held[name].fileno() for name in names)
-
-    def pick_alertmanagers(self) -> None:
-        picked = pick_ports(2 * ALERTMANAGER_PEERS)
-        self.alertmanager, self.alertmanager_cluster = picked[:ALERTMANAGER_PEERS], picked[ALERTMANAGER_PEERS:]
-
-    def close(self) -> None:
-        """Our copies of the held sockets (each server has its own once started)."""
-        for sock in self.held.values():
-            sock.close()
-
-    @property
-    def sinks_http(self) -> int:
-        return self.held_port("sinks-http")
-
-    @property
-    def sinks_smtp(self) -> int:
-        return self.held_port("sinks-smtp")
-
-    @property
-    def moto(self) -> int:
-        return self.held_port("moto")
-
-    @property
-    def traffic_control(self) -> int:
-        return self.held_port("traffic-control")
-
-    @property
-    def service_pods(self) -> dict[str, list[int]]:
-        return {s: [self.held_port(f"{s}-pod-{i}") for i in range(PODS_PER_SERVICE)] for s in SERVICES}
-
-    @property
-    def service_control(self) -> dict[str, int]:
-        return {s: self.held_port(f"{s}-control") for s in SERVICES}
-
-    def all(self) -> list[int]:
-        """Every port of the set known so far."""
-        return [*self._held_ports.values(), *self.alertmanager, *self.alertmanager_cluster,
-                *(p for p in (self.prometheus, self.exporter, self.postgres_exporter, self.node_exporter) if p)]
 
 
 class LocalStack:
@@ -159,9 +78,9 @@ class LocalStack:
     # -- addresses -------------------------------------------------------------------------------
     @property
     def sinks(self) -> Sinks:
-        return Sinks(webhook_url=f"http://127.0.0.1:{self.ports.sinks_http}",
-                     smtp_address=f"127.0.0.1:{self.ports.sinks_smtp}",
-                     sns_url=f"http://127.0.0.1:{self.ports.moto}")
+        return Sinks(webhook_url=f"http://127.0.0.1:{self.ports.held_port('sinks-http')}",
+                     smtp_address=f"127.0.0.1:{self.ports.held_port('sinks-smtp')}",
+                     sns_url=f"http://127.0.0.1:{self.ports.held_port('moto')}")
 
     @property
     def sinks_url(self) -> str:
@@ -173,10 +92,10 @@ class LocalStack:
 
     @property
     def traffic_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.traffic_control}"
+        return f"http://127.0.0.1:{self.ports.held_port('traffic-control')}"
 
     def service_url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports.service_control[service]}"
+        return f"http://127.0.0.1:{self.ports.held_port(f'{service}-control')}"
 
     @property
     def blackbox_url(self) -> str:

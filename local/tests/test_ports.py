@@ -5,8 +5,9 @@ import socket
 
 import pytest
 
-from local import stack as stack_module
-from local.stack import ALERTMANAGER_PEERS, PODS_PER_SERVICE, SERVICES, LocalStack, Ports
+from local import ports as ports_module
+from local.ports import ALERTMANAGER_PEERS, PODS_PER_SERVICE, SERVICES, Ports
+from local.stack import LocalStack
 from testsupport.alertmanager import MINIMAL_CONFIG
 from testsupport.ports import pick_ports, port_of
 
@@ -36,7 +37,7 @@ def test_alertmanager_peers_that_lost_a_picked_port_start_again_on_new_ones(monk
             occupied.append(socket.create_server(("127.0.0.1", picked[-1 if taken == "cluster" else 0])))
         return picked
 
-    monkeypatch.setattr(stack_module, "pick_ports", picked_then_taken)
+    monkeypatch.setattr(ports_module, "pick_ports", picked_then_taken)
     stack = LocalStack()
     try:
         source = stack.build_dir / "alertmanager"
