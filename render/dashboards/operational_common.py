@@ -29,12 +29,6 @@ def of_service_pods(sla: ServiceSLA, per_pod: str) -> str:
 def service_dashboard(
     settings: Settings, sla: ServiceSLA, description: str, business_rows: Callable[[Board], None]
 ) -> model.Dashboard:
-    requests = select("http_server_requests_seconds_count", eq("job", sla.job))
-    errors = select("http_server_requests_seconds_count", eq("job", sla.job), 'status=~"5.."')
-    pool_used = select("db_connections_used", eq("service", sla.service))
-    pool_max = select("db_connections_max", eq("service", sla.service))
-    cpu = select("container_cpu_usage_seconds_total", CONTAINERS)
-    memory = select("container_memory_working_set_bytes", CONTAINERS)
     board = Board(
         settings,
         name=f"{sla.service}-service",
@@ -44,6 +38,15 @@ def service_dashboard(
         variables=[currency_variable()],
         alert_matchers=[eq("service", sla.service)],
     )
+    _service_level_row(board, settings, sla)
+    _requests_row(board, sla)
+    _saturation_row(board, settings, sla)
+    business_rows(board)
+    board.row("Alerts").add(firing_alerts_table(alerts.runbook_data_link(settings), eq("service", sla.service)))
+    return board.build()
+
+
+def _service_level_row(board: Board, settings: Settings, sla: ServiceSLA) -> None:
     board.row("Service level").add(
         service_panels.instances_up_stat(settings, sla),
         service_panels.availability_stat(settings, sla),
@@ -52,6 +55,11 @@ def service_dashboard(
         service_panels.latency_compliance_stat(settings, sla),
         service_panels.error_budget_gauge(settings, sla, h=4),
     )
+
+
+def _requests_row(board: Board, sla: ServiceSLA) -> None:
+    requests = select("http_server_requests_seconds_count", eq("job", sla.job))
+    errors = select("http_server_requests_seconds_count", eq("job", sla.job), 'status=~"5.."')
     board.row("Requests").add(
         service_panels.request_rate_timeseries(sla),
         service_panels.error_rate_timeseries(sla),
@@ -69,6 +77,13 @@ def service_dashboard(
             Query(f"topk(10, sum by (method, uri, status) (rate({errors}[{RATE}])))", "{{method}} {{uri}} {{status}}"),
         ),
     )
+
+
+def _saturation_row(board: Board, settings: Settings, sla: ServiceSLA) -> None:
+    pool_used = select("db_connections_used", eq("service", sla.service))
+    pool_max = select("db_connections_max", eq("service", sla.service))
+    cpu = select("container_cpu_usage_seconds_total", CONTAINERS)
+    memory = select("container_memory_working_set_bytes", CONTAINERS)
     board.row("Saturation").add(
         trend_panel(
             "Database connection pool utilisation",
@@ -95,7 +110,4 @@ def service_dashboard(
             w=8,
         ),
     )
-    business_rows(board)
-    board.row("Alerts").add(firing_alerts_table(alerts.runbook_data_link(settings), eq("service", sla.service)))
-    return board.build()
 
