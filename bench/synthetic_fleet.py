@@ -9,12 +9,11 @@ select job="waqiti-payment-service" and "waqiti-wallet-service"), the other 46 a
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from local.services import LATENCY_BUCKETS, PROFILES
+from testsupport.exposition import ExpositionServer
 
 SERVICES = [*PROFILES, *(f"svc{i:02d}" for i in range(len(PROFILES) + 1, 51))]
 PODS = 20
@@ -103,43 +102,19 @@ def fleet() -> dict[str, list[Series]]:
     return {**{f"/metrics/{s}": service_series(s) for s in SERVICES}, "/metrics/business": business_series()}
 
 
-class FleetServer:
+class FleetServer(ExpositionServer):
     """Serves fleet() on 127.0.0.1, on the port `.port` the OS gave it, one path per target
     (Prometheus sets __metrics_path__)."""
 
     def __init__(self):
         targets = fleet()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                series = targets.get(self.path)
-                if series is None:
-                    self.send_error(404)
-                    return
-                now = time.time()
-                body = ("\n".join(s.line(now) for s in series) + "\n").encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
         self.paths = list(targets)
         self.series = sum(len(s) for s in targets.values())
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(lambda path: _exposition(targets[path], time.time()) if path in targets else None)
 
-    def __enter__(self) -> "FleetServer":
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _exposition(series: list[Series], now: float) -> str:
+    return "\n".join(s.line(now) for s in series) + "\n"
 
 
 def history_openmetrics(end: float, slo_rates: dict[tuple[str, str], tuple[float, float]]) -> str:

@@ -10,9 +10,7 @@ pod is a promtool unit test in configs/prometheus/tests/business-revenue.yml.
 from __future__ import annotations
 
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import promql_parser
 import pytest
@@ -25,6 +23,7 @@ from render.dashboards.queries import selector_name, selectors
 from render.prometheus_config import CONFIGS
 from render.rules import source_rule_files
 from reporter import business as reporter_business
+from testsupport.exposition import ExpositionServer
 from testsupport.prometheus import PrometheusServer
 
 
@@ -103,27 +102,10 @@ EXPOSITION = (
 )
 
 
-class _Target(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        body = EXPOSITION.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def loopback_target():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Target)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with ExpositionServer(lambda path: EXPOSITION) as target:
+        yield target.address
 
 
 @pytest.mark.slow

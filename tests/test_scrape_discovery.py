@@ -9,8 +9,6 @@ as in a cluster, which targets it keeps and what it calls them. Every address is
 from __future__ import annotations
 
 import copy
-import http.server
-import threading
 import time
 
 import pytest
@@ -21,6 +19,7 @@ from model.settings import settings_for_stack
 from local.localize import endpoint_meta
 from render.exporter_jobs import KUBE_STATE_METRICS_SHAPES, ExporterService, kube_state_metrics_job, node_exporter_job
 from render.prometheus_config import MESH_METRICS_DROP, render_prometheus_config
+from testsupport.exposition import ExpositionServer
 from testsupport.prometheus import PrometheusServer
 
 MONITORING_NAMESPACE = "monitoring"  # production's namespace (own_namespace discovery)
@@ -80,19 +79,6 @@ MERGED_METRICS = (
 )
 
 
-class _Metrics(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
-        body = MERGED_METRICS.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def _role_and_namespaces(job: dict) -> tuple[str, set[str] | None]:
     (sd,) = job["kubernetes_sd_configs"]
     namespaces = sd.get("namespaces", {})
@@ -121,9 +107,11 @@ def discovered(job: dict, objects: list[dict], placeholder: str) -> dict:
 @pytest.fixture(scope="module")
 def scraped(tmp_path_factory):
     """A real Prometheus running the rendered production jobs and one kube-state-metrics job per shape."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Metrics)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    objects = ENDPOINTS + _pod_targets(server.server_address[1])
+    with ExpositionServer(lambda path: MERGED_METRICS) as target:
+        yield from _scraping(tmp_path_factory, ENDPOINTS + _pod_targets(target.port))
+
+
+def _scraping(tmp_path_factory, objects):
     placeholder = tmp_path_factory.mktemp("files") / "credential"
     placeholder.write_text("x")
     rendered = yaml.safe_load(render_prometheus_config(settings_for_stack("production")))
@@ -138,7 +126,6 @@ def scraped(tmp_path_factory):
         # the jobs that have something to keep here
         yield prometheus, {f"ksm-{shape}" for shape in KUBE_STATE_METRICS_SHAPES} | {
             "kube-state-metrics", "node-exporter", "istio-mesh", "kubernetes-pods"}
-    server.shutdown()
 
 
 def _active_targets(prometheus, jobs: set[str]) -> dict[str, list[dict]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -133,3 +136,33 @@ def match_route(route: dict, labels: dict, path: str = "route", inherited: dict 
         if matches and not child.get("continue", False):
             break
     return found or [([path], settings)]
+
+
+class WebhookSink:
+    """Where a real Alertmanager's receivers post here (each at /<receiver name>): records which
+    receiver was told which firing alerts."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, list[str]]] = []
+        calls = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                calls.append((self.path.strip("/"), sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "firing")))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def received(self, receiver: str) -> set[str]:
+        return {name for path, names in self.calls if path == receiver for name in names}
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """(receiver, alert name) of every firing alert told so far."""
+        return {(path, name) for path, names in self.calls for name in names}

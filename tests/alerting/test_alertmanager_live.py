@@ -7,53 +7,25 @@ escalation test, the route timings shrink (5m -> 2s, 15m -> 4s): the mechanism i
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 import yaml
 
 from testsupport.alertmanager import AlertmanagerServer
-from tests.alerting.conftest import require, route_nodes
+from tests.alerting.conftest import WebhookSink, require, route_nodes
 
 pytestmark = pytest.mark.slow
 
 SCALE = {"0s": "0s", "30s": "1s", "1m": "1s", "5m": "2s", "15m": "4s"}
 
 
-class Sink:
-    """Records which receiver got which alerts."""
-
-    def __init__(self):
-        self.calls: list[tuple[str, list[str]]] = []
-        calls = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                calls.append((self.path.strip("/"), sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "firing")))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def received(self, receiver: str) -> set[str]:
-        return {name for path, names in self.calls if path == receiver for name in names}
-
-
 @pytest.fixture
 def alertmanager(rendered_alertmanager, tmp_path):
     require("alertmanager")
-    sink = Sink()
+    sink = WebhookSink()
     servers: list[AlertmanagerServer] = []
 
     def start(scale_timings: bool = False) -> str:

@@ -8,11 +8,8 @@ sink and the warnings' 5-minute batching shrinks to 1s; the intervals are Alertm
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -23,7 +20,7 @@ from model.settings.alerting import time_interval
 from render.alertmanager_config import alertmanager_config
 from render.time_intervals import BUSINESS_HOURS, MAINTENANCE
 from testsupport.alertmanager import AlertmanagerServer
-from tests.alerting.conftest import ROOT, route_nodes
+from tests.alerting.conftest import ROOT, WebhookSink, route_nodes
 
 pytestmark = pytest.mark.slow
 
@@ -50,27 +47,7 @@ def weekly(now: datetime, around_now: bool) -> str:
     return WEEKDAYS[now.weekday()] + " " + interval(now, around_now).split(" ", 1)[1]
 
 
-class Sink:
-    def __init__(self):
-        self.received: list[tuple[str, str]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                received.extend((self.path.strip("/"), a["labels"]["alertname"]) for a in body["alerts"] if a["status"] == "firing")
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
-def config(sink: Sink, **overrides) -> str:
+def config(sink: WebhookSink, **overrides) -> str:
     raw = read_stack_file(ROOT / "Pulumi.production.yaml")
     raw.update(alertingTimezone="UTC", **overrides)
     document = alertmanager_config(parse(raw))
@@ -95,19 +72,19 @@ SECURITY_WARNING = {"alertname": "FraudModelAccuracyLow", "severity": "warning",
 CRITICAL = {"alertname": "PostgresDown", "severity": "critical", "team": "database", "service": "postgres"}
 
 
-def told(sink: Sink, seconds: float = 6.0) -> set[tuple[str, str]]:
+def told(sink: WebhookSink, seconds: float = 6.0) -> set[tuple[str, str]]:
     time.sleep(seconds)  # group_wait and group_interval are 1s here: every group has flushed
-    return set(sink.received)
+    return sink.pairs()
 
 
-def run(sink: Sink, text: str) -> set[tuple[str, str]]:
+def run(sink: WebhookSink, text: str) -> set[tuple[str, str]]:
     with AlertmanagerServer(config=text) as alertmanager:
         post(alertmanager.url, WARNING, SECURITY_WARNING, CRITICAL)
         return told(sink)
 
 
 def test_outside_business_hours_warnings_wait_security_and_criticals_do_not():
-    sink, now = Sink(), datetime.now(timezone.utc)
+    sink, now = WebhookSink(), datetime.now(timezone.utc)
     text = config(sink, alertingBusinessHours=[weekly(now, around_now=False)])
     assert f"name: {BUSINESS_HOURS}" in text
     got = run(sink, text)
@@ -117,13 +94,13 @@ def test_outside_business_hours_warnings_wait_security_and_criticals_do_not():
 
 
 def test_in_business_hours_warnings_are_told():
-    sink, now = Sink(), datetime.now(timezone.utc)
+    sink, now = WebhookSink(), datetime.now(timezone.utc)
     got = run(sink, config(sink, alertingBusinessHours=[weekly(now, around_now=True)]))
     assert {("platform", "KafkaConsumerLagHigh"), ("security", "FraudModelAccuracyLow"), ("database-critical", "PostgresDown")} <= got
 
 
 def test_a_declared_maintenance_window_mutes_every_warning_but_no_critical():
-    sink, now = Sink(), datetime.now(timezone.utc)
+    sink, now = WebhookSink(), datetime.now(timezone.utc)
     text = config(sink, alertingBusinessHours=[weekly(now, around_now=True)], alertingMaintenanceWindows=[interval(now, around_now=True)])
     assert f"name: {MAINTENANCE}" in text
     got = run(sink, text)
