@@ -26,7 +26,7 @@ from model.endpoints import INGRESS_AUTH, INGRESS_AUTH_PATH, INGRESS_USER_HEADER
 from model.settings import SettingsError, parse, read_stack_file
 from model.settings.load import ROOT
 from render.ingress_auth import HEALTH_PATH, HTPASSWD_FILE, RUN_DIR, render_nginx_conf
-from testsupport.ports import free_port
+from testsupport.ports import pick_port
 from testsupport.process import ServerProcess
 from tests.settings_attack import grafana_ini
 from tools.pulumi_engine import placeholder_secrets, run_program
@@ -71,7 +71,7 @@ class LoginCheck:
             for path in (run_dir, self.dir / "log"):
                 os.chown(path, POD_USER, POD_USER)
         for attempt in range(3):  # another process may take the drawn port first
-            self.port = free_port()
+            self.port = pick_port()
             (self.dir / "nginx.conf").write_text(loopback_conf(self.conf_text, self.port, self.dir, run_dir))
             as_pod = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups"] if os.geteuid() == 0 else []
             self.server = ServerProcess([*as_pod, NGINX, "-e", "stderr", "-c", str(self.dir / "nginx.conf")], self.dir / "log",

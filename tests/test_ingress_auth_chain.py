@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from model.endpoints import INGRESS_USER_HEADER
-from testsupport.ports import free_port
+from testsupport.ports import pick_port
 from testsupport.process import ServerProcess
 from tests.test_ingress_auth import NGINX, POD_USER, LoginCheck
 from tools.pulumi_engine import placeholder_secrets, run_program
@@ -104,7 +104,7 @@ def chain():
     controller = None
     try:
         with LoginCheck(conf, htpasswd) as check:
-            port = free_port()
+            port = pick_port()
             (directory / "nginx.conf").write_text(controller_conf(annotations, port, check.port, ui.server_address[1], directory))
             as_pod = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups"] if os.geteuid() == 0 else []
             controller = ServerProcess([*as_pod, NGINX, "-e", "stderr", "-c", str(directory / "nginx.conf")], directory / "log",

@@ -16,7 +16,7 @@ import requests
 
 from images.podman import podman
 from model.endpoints import INGRESS_AUTH_PATH, INGRESS_USER_HEADER
-from testsupport.ports import free_port
+from testsupport.ports import pick_port
 from tools.pulumi_engine import placeholder_secrets, run_program
 
 from .pod import PodContainer, Run, secret_dir
@@ -40,7 +40,7 @@ def login_container(images, manifests, production):
     (config_dir / "nginx.conf").write_text(run.get("ConfigMap", "ingress-auth-config").manifest["data"]["nginx.conf"])
     (config_dir / "nginx.conf").chmod(0o644)
     logins = secret_dir(readable_dir(), {"htpasswd": run.get("Secret", "ingress-basic-auth").manifest["stringData"]["auth"]}, pod.user[1])
-    port = free_port()
+    port = pick_port()
     container = Run(pod, images["ingress-auth"].reference, name=f"waqiti-ingress-auth-image-test-{port}",
                     volumes={"config": config_dir, "logins": logins},
                     network=("--network=slirp4netns", "--publish", f"127.0.0.1:{port}:{pod.port('http')}"))
