@@ -21,7 +21,7 @@ import requests
 from reporter.backup.prometheus import SNAPSHOT_NAME, snapshot_directory, take_snapshot
 from render.prometheus_gate import gate_config, render_gate_config
 from model.settings import settings_for_stack
-from testsupport.ports import free_ports
+from testsupport.ports import pick_ports
 from testsupport.process import ServerProcess
 from testsupport.prometheus import PrometheusServer
 
@@ -52,7 +52,7 @@ def gated():
     # Straight under /tmp: nobody must reach it (pytest's own temporary tree is root's alone).
     run_dir = Path(tempfile.mkdtemp(prefix="prometheus-gate-"))
     with PrometheusServer(admin_api=True) as prometheus:
-        web, admin = free_ports(2)
+        web, admin = pick_ports(2)
         config = run_dir / "nginx.conf"
         config.write_text(gate_config(f"127.0.0.1:{web}", f"127.0.0.1:{admin}", f"127.0.0.1:{prometheus.port}", str(run_dir), 120))
         argv = [NGINX, "-c", str(config), "-e", "stderr", "-g", "daemon off;"]
