@@ -23,10 +23,12 @@ SMTP_USER, SMTP_PASSWORD = "reporter", "s3cret-smtp-pass"
 
 
 @pytest.fixture(scope="session")
-def output_dir() -> Path:
-    shutil.rmtree(OUTPUT_DIR, ignore_errors=True)
-    OUTPUT_DIR.mkdir(parents=True)
-    return OUTPUT_DIR
+def output_dir(worker_id) -> Path:
+    # One directory per xdist worker: a worker's session start must not wipe files another is writing.
+    path = OUTPUT_DIR if worker_id == "master" else OUTPUT_DIR / worker_id
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 @pytest.fixture(scope="session")
