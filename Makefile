@@ -6,8 +6,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .checkov-venv
 STACK ?= production
 STACKS := production staging dev
-DEBIAN_PACKAGES := postgresql prometheus-postgres-exporter poppler-utils \
-  prometheus-node-exporter prometheus-blackbox-exporter nginx
+DEBIAN_PACKAGES := postgresql prometheus-postgres-exporter poppler-utils nginx
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
@@ -16,7 +15,7 @@ IMAGE_TOOLS := podman runc slirp4netns mmdebstrap
 
 deps: debian-packages venv checkov-venv pinned-tools
 
-# PostgreSQL 15, postgres_exporter, node_exporter, blackbox_exporter and nginx (the ingress's login
+# PostgreSQL 15, postgres_exporter (the stack pins no image of it) and nginx (the ingress's login
 # check, Prometheus's gate) are the real tools the tests start on loopback. Installed only when one is missing (needs root or sudo).
 debian-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -43,8 +42,9 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 checkov-venv: $(CHECKOV_VENV)/.installed
 
-# prometheus, promtool, alertmanager and amtool at exactly the versions the images pin, built from
-# their Go modules into a cache keyed by version (needs Go; built again only when a pin changes).
+# prometheus, promtool, alertmanager, amtool, node_exporter and blackbox_exporter at exactly the
+# versions the images pin, built from their Go modules into a cache keyed by version (needs Go;
+# built again only when a pin changes).
 pinned-tools: venv
 	tools/build_pinned_tools.sh $(PY)
 

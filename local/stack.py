@@ -30,6 +30,7 @@ from local.services import HEALTH_PATH
 from model.endpoints import ALERTMANAGER, EXPORTER, PROMETHEUS
 from model.yamltext import dump_yaml
 from testsupport.alertmanager import AlertmanagerServer
+from testsupport.pinned_tools import binary
 from testsupport.ports import EXPORTER_LISTENING, TOOLKIT_LISTENING
 from testsupport.postgres import PostgresServer
 from testsupport.process import PortInUse, ServerProcess, start_retrying
@@ -285,7 +286,7 @@ class LocalStack:
         # timex: a sandbox's clock is usually not NTP-disciplined (the kernel says unsynchronised),
         # and NodeClockNotSynchronising would fire for the machine rather than for a drill.
         collectors = ("cpu", "meminfo", "filesystem", "loadavg", "netdev")
-        process = self._start_process("node-exporter", ["prometheus-node-exporter", "--collector.disable-defaults",
+        process = self._start_process("node-exporter", [binary("node_exporter"), "--collector.disable-defaults",
                                                         *(f"--collector.{name}" for name in collectors),
                                                         "--web.listen-address=127.0.0.1:0"],
                                       "http://127.0.0.1:{port}/metrics", reported=TOOLKIT_LISTENING)
@@ -294,7 +295,7 @@ class LocalStack:
     def _start_blackbox_exporter(self) -> None:
         # The modules the cluster's exporter mounts: the file taken back out of its rendered ConfigMap.
         config = self.build_dir / "blackbox" / "blackbox.yml"
-        process = self._start_process("blackbox-exporter", ["prometheus-blackbox-exporter", f"--config.file={config}",
+        process = self._start_process("blackbox-exporter", [binary("blackbox_exporter"), f"--config.file={config}",
                                                             "--web.listen-address=127.0.0.1:0"],
                                       "http://127.0.0.1:{port}/-/healthy", reported=TOOLKIT_LISTENING)
         self.ports.blackbox_exporter = process.port

@@ -1,5 +1,5 @@
-"""The Prometheus and Alertmanager binaries that tests, drills, benchmarks and the local stack run:
-exactly the versions the images pin (the settings defaults, the one source), built by `make deps`.
+"""The Prometheus, Alertmanager, node_exporter and blackbox_exporter binaries that tests, drills,
+benchmarks and the local stack run: exactly the versions the images pin (the settings defaults, the one source), built by `make deps`.
 
     from testsupport.pinned_tools import binary
     subprocess.run([binary("promtool"), "check", "rules", ...])
@@ -22,10 +22,14 @@ import yaml
 # settings model, and a test fails when it is out of date): testsupport imports nothing of the project.
 PULUMI_YAML = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
-# Go module, the setting that pins its image, and the commands built from it.
+# Go module, the setting that pins its image, and each command built from it with its main package.
 _PROJECTS = {
-    "prometheus": ("github.com/prometheus/prometheus", "prometheusImage", ("prometheus", "promtool")),
-    "alertmanager": ("github.com/prometheus/alertmanager", "alertmanagerImage", ("alertmanager", "amtool")),
+    "prometheus": ("github.com/prometheus/prometheus", "prometheusImage",
+                   (("prometheus", "./cmd/prometheus"), ("promtool", "./cmd/promtool"))),
+    "alertmanager": ("github.com/prometheus/alertmanager", "alertmanagerImage",
+                     (("alertmanager", "./cmd/alertmanager"), ("amtool", "./cmd/amtool"))),
+    "node_exporter": ("github.com/prometheus/node_exporter", "nodeExporterImage", (("node_exporter", "."),)),
+    "blackbox_exporter": ("github.com/prometheus/blackbox_exporter", "blackboxImage", (("blackbox_exporter", "."),)),
 }
 _TAG = re.compile(r":v?(?P<version>[0-9]+\.[0-9]+\.[0-9]+)$")
 
@@ -37,6 +41,7 @@ class Project:
     version: str          # as the binary's --version reports it, e.g. 3.13.5
     module_version: str   # as the Go module proxy serves it, e.g. v0.313.5
     commands: tuple[str, ...]
+    packages: tuple[str, ...]  # each command's main package inside the module
     directory: Path       # where `make deps` puts the commands
 
 
@@ -68,9 +73,10 @@ def pinned_image(setting: str) -> str:
 
 def projects() -> list[Project]:
     found = []
-    for name, (module, setting, commands) in _PROJECTS.items():
+    for name, (module, setting, built) in _PROJECTS.items():
         version = image_version(pinned_image(setting))
-        found.append(Project(name, module, version, module_version(module, version), commands,
+        commands, packages = zip(*built)
+        found.append(Project(name, module, version, module_version(module, version), commands, packages,
                              cache_dir() / f"{name}-{version}"))
     return found
 
@@ -83,7 +89,8 @@ def project_of(command: str) -> Project:
 
 
 def binary(command: str) -> str:
-    """Path of `command` (prometheus, promtool, alertmanager, amtool) at the pinned version."""
+    """Path of `command` (prometheus, promtool, alertmanager, amtool, node_exporter, blackbox_exporter)
+    at the pinned version."""
     project = project_of(command)
     path = project.directory / command
     if not os.access(path, os.X_OK):
@@ -97,13 +104,14 @@ def main() -> None:
     """`python -m testsupport.pinned_tools [--table]`: what `make deps` builds, and where."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="The Prometheus and Alertmanager versions the images pin.")
-    parser.add_argument("--table", action="store_true", help="name module version module-version directory commands")
+    parser = argparse.ArgumentParser(description="The versions the images pin of the tools make deps builds.")
+    parser.add_argument("--table", action="store_true",
+                        help="name module version module-version directory command:package,...")
     args = parser.parse_args()
     for project in projects():
         if args.table:
             print(project.name, project.module, project.version, project.module_version, project.directory,
-                  ",".join(project.commands))
+                  ",".join(f"{command}:{package}" for command, package in zip(project.commands, project.packages)))
         else:
             print(project.name, project.version, project.directory)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds prometheus + promtool and alertmanager + amtool at exactly the versions the images pin,
-# from their Go modules, into the version-keyed cache (testsupport/pinned_tools.py). A version
-# already built is left alone, so this only builds after a pin changes.
+# Builds prometheus + promtool, alertmanager + amtool, node_exporter and blackbox_exporter at exactly
+# the versions the images pin, from their Go modules, into the version-keyed cache
+# (testsupport/pinned_tools.py). A version already built is left alone, so this only builds after a pin changes.
 #   tools/build_pinned_tools.sh PYTHON     (PYTHON: the project's virtualenv interpreter)
 set -euo pipefail
 PY=${1:?usage: $0 PYTHON}
@@ -45,13 +45,16 @@ build() {
   started=$(date +%s)
   export GOFLAGS=-mod=mod GOWORK=off
   # Built inside a writable copy of the module: Prometheus's go.mod has a replace directive, which
-  # `go install module@version` refuses.
+  # `go install module@version` refuses; and `go install` also asks the proxy for the module's
+  # version list (deprecation check), which a proxy serving only fixed versions may refuse.
   source=$(go mod download -json "$module@$modversion" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') || return 1
   rm -rf "$out.src" && cp -r "$source" "$out.src" && chmod -R u+w "$out.src" || return 1
   without_web_ui "$out.src" || return 1
-  for command in "$@"; do
+  local built command package
+  for built in "$@"; do  # command:main package inside the module
+    command=${built%%:*} package=${built#*:}
     echo "make deps: building $command $version ($module@$modversion)"
-    (cd "$out.src" && go build -ldflags "$(ldflags "$version" "$modversion")" -o "$out/$command" "./cmd/$command") || return 1
+    (cd "$out.src" && go build -ldflags "$(ldflags "$version" "$modversion")" -o "$out/$command" "$package") || return 1
   done
   rm -rf "$out.src"
   echo "make deps: $name $version built in $(( $(date +%s) - started ))s"
@@ -60,7 +63,7 @@ build() {
 while read -r name module version modversion directory commands; do
   IFS=, read -r -a wanted <<<"$commands"
   missing=0
-  for command in "${wanted[@]}"; do [ -x "$directory/$command" ] || missing=1; done
+  for built in "${wanted[@]}"; do [ -x "$directory/${built%%:*}" ] || missing=1; done
   [ "$missing" = 0 ] && continue
   command -v go >/dev/null || need_go "$name" "$version" "$module" "$modversion"
   mkdir -p "$(dirname "$directory")"
