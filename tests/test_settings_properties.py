@@ -51,8 +51,21 @@ def _near_valid(key: str) -> st.SearchStrategy[str]:
     )
 
 
+def _parsed(values: dict):
+    try:
+        return parse(values)
+    except SettingsError as error:
+        return error
+
+
 def _outcome(key: str, value: str):
     """The Settings, or the SettingsError, after checking the error names the key and hides the value."""
+    if value == "":
+        # An empty value means "not set" (model/settings/load.py): the outcome is exactly the key's absence,
+        # which may be another key's error (grafanaDatabaseHost unset with several Grafana replicas).
+        outcome, absent = _parsed({**BASE, key: value}), _parsed({k: v for k, v in BASE.items() if k != key})
+        assert type(outcome) is type(absent) and str(outcome) == str(absent), (outcome, absent)
+        return outcome
     try:
         return parse({**BASE, key: value})
     except SettingsError as error:
