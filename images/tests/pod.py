@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +132,14 @@ class Run:
 
     def remove(self) -> None:
         podman("rm", "--force", "--ignore", "--time", "2", self.name, check=False)
+
+
+def readable_dir(uid: int = 0, gid: int = 0) -> Path:
+    """A directory the container's non-root user can enter (pytest's own are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="waqiti-image-test-", dir="/tmp"))
+    path.chmod(0o755)
+    os.chown(path, uid, gid)
+    return path
 
 
 def secret_dir(directory: Path, files: dict[str, str], gid: int) -> Path:

@@ -7,7 +7,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,19 +25,12 @@ from testsupport.ports import EXPORTER_LISTENING
 from testsupport.postgres import PostgresServer
 from testsupport.process import ServerProcess
 
-from .pod import PodContainer, Run, secret_dir
+from .pod import PodContainer, Run, readable_dir, secret_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("images")]
 # With slirp4netns the container has a network of its own; this address is the host's loopback.
 HOST_LOOPBACK_FROM_CONTAINER = "10.0.2.2"
 DEPLOYMENT = "deployment-business-metrics-exporter"
-
-
-def readable_dir() -> Path:
-    """A directory the container's non-root user can enter (pytest's own are private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="waqiti-image-test-", dir="/tmp"))
-    path.chmod(0o755)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,17 +18,11 @@ from model.endpoints import INGRESS_AUTH_PATH, INGRESS_USER_HEADER
 from testsupport.ports import pick_port
 from tools.pulumi_engine import placeholder_secrets, run_program
 
-from .pod import PodContainer, Run, secret_dir
+from .pod import PodContainer, Run, readable_dir, secret_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("images")]
 DEPLOYMENT = "deployment-ingress-auth"
 PASSWORD = "image-test-login-password"
-
-
-def readable_dir() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="waqiti-image-test-", dir="/tmp"))
-    path.chmod(0o755)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 from pathlib import Path
 
 import boto3
@@ -25,7 +24,7 @@ from testsupport.ports import listening_socket
 from testsupport.prometheus import PrometheusServer, create_blocks_from_openmetrics
 from testsupport.smtp import SocketController
 
-from .pod import PodContainer, Run, secret_dir
+from .pod import PodContainer, Run, readable_dir, secret_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("images"),
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
@@ -68,16 +67,9 @@ def create_bucket(client, name: str, region: str, object_lock: bool) -> None:
     client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
-def shared_dir(uid: int = 0, gid: int = 0) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="waqiti-image-test-", dir="/tmp"))
-    path.chmod(0o755)
-    os.chown(path, uid, gid)
-    return path
-
-
 def test_daily_report_is_emailed_and_archived(images, manifests, moto_endpoint, tmp_path):
     pod = PodContainer.of(manifests["cronjob-sla-report-daily"])
-    blocks = shared_dir()
+    blocks = readable_dir()
     create_blocks_from_openmetrics(synthetic_day.openmetrics(), blocks)
     sink = Sink(pod.env["SMTP_USERNAME"])
     smtp = SocketController(sink, listening_socket(), authenticator=sink.authenticate,
@@ -85,9 +77,9 @@ def test_daily_report_is_emailed_and_archived(images, manifests, moto_endpoint, 
     region, bucket = pod.env["AWS_REGION"], pod.env["REPORT_S3_BUCKET"]
     s3 = s3_client(moto_endpoint, region)
     create_bucket(s3, bucket, region, object_lock=True)
-    secrets = secret_dir(shared_dir(), {pod.env["SMTP_PASSWORD_FILE"].rsplit("/", 1)[1]: SMTP_PASSWORD}, pod.user[1])
+    secrets = secret_dir(readable_dir(), {pod.env["SMTP_PASSWORD_FILE"].rsplit("/", 1)[1]: SMTP_PASSWORD}, pod.user[1])
     # The SLO targets and paging rota the stack mounts from its ConfigMap (SLO_TARGETS_FILE).
-    config = secret_dir(shared_dir(), manifests["configmap-sla-reporter-config"]["data"], pod.user[1])
+    config = secret_dir(readable_dir(), manifests["configmap-sla-reporter-config"]["data"], pod.user[1])
     smtp.start()
     try:
         with PrometheusServer(data_dir=blocks) as prometheus:
@@ -140,7 +132,7 @@ def test_prometheus_backup_streams_a_snapshot_to_s3(images, manifests, moto_endp
     region, bucket = pod.env["AWS_REGION"], pod.env["BACKUP_S3_BUCKET"]
     s3 = s3_client(moto_endpoint, region)
     create_bucket(s3, bucket, region, object_lock=False)
-    data = shared_dir(*prometheus_pod.user)
+    data = readable_dir(*prometheus_pod.user)
     create_blocks_from_openmetrics(synthetic_day.openmetrics(), data)
     try:
         with PrometheusAs(*prometheus_pod.user, data_dir=data, admin_api=True) as prometheus:
